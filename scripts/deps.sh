@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of logward from Debian 12's
+# packages. Idempotent: installs only what is missing; safe to rerun.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang llvm    # compilers; clang for libFuzzer and sanitizers
+  libclang-rt-14-dev                              # sanitizer and libFuzzer runtimes for clang 14
+  libaudit-dev                                    # libaudit's syscall/type/errno tables
+  auditd                                          # ausearch and aureport: the peers tests compare with
+  python3                                         # test harness scripts
+  faketime                                        # pinned clocks in time-word tests
+  clang-format clang-tidy                         # style and lint configs in the repo
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null

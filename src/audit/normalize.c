@@ -1,0 +1,892 @@
+/*
+ * normalize: event -> JSON line (or a text line). Fields of every record are
+ * parsed once into one array; the ones with a place in the schema (fields.def)
+ * are remembered (first occurrence wins, PATH and EXECVE records are handled
+ * by their own code), then each section of the object is written. Values are
+ * decoded on the way out, straight into the output buffer where possible.
+ * It reads nothing but the event (and, only when asked, this machine's
+ * account database).
+ */
+#include "audit/normalize.h"
+
+#include "audit/audit_tables.h"
+#include "audit/execve.h"
+#include "audit/sockaddr.h"
+#include "base/hex.h"
+#include "base/json.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <libaudit.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum how { NUM, STR, ESC, HEX };
+
+enum field_id {
+#define FIELD(id, name, how) F_##id,
+#include "audit/fields.def"
+#undef FIELD
+    F_COUNT
+};
+
+static const struct {
+    const char *name;
+    uint8_t len;
+    uint8_t how;
+} field_info[F_COUNT] = {
+#define FIELD(id, name, how) [F_##id] = {name, sizeof(name) - 1, how},
+#include "audit/fields.def"
+#undef FIELD
+};
+
+#define FIELD_HASH_SIZE 256
+static uint8_t field_hash[FIELD_HASH_SIZE]; /* id + 1; 0 empty */
+static pthread_once_t field_hash_once = PTHREAD_ONCE_INIT;
+
+static uint32_t name_hash(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h & (FIELD_HASH_SIZE - 1);
+}
+
+static void build_field_hash(void)
+{
+    for (int id = 0; id < F_COUNT; id++) {
+        uint32_t i = name_hash(field_info[id].name, field_info[id].len);
+        while (field_hash[i])
+            i = (i + 1) & (FIELD_HASH_SIZE - 1);
+        field_hash[i] = (uint8_t)(id + 1);
+    }
+}
+
+static int field_lookup(const char *p, size_t n)
+{
+    for (uint32_t i = name_hash(p, n); field_hash[i]; i = (i + 1) & (FIELD_HASH_SIZE - 1)) {
+        int id = field_hash[i] - 1;
+        if (field_info[id].len == n && memcmp(field_info[id].name, p, n) == 0)
+            return id;
+    }
+    return -1;
+}
+
+struct fval {
+    const char *p;
+    uint32_t len;
+    uint8_t kind;
+    uint8_t set;
+};
+
+struct rec_span {
+    const char *line;
+    uint32_t first, count;
+};
+
+#define NAME_CACHE_SIZE 64
+
+struct name_cache_entry {
+    uint32_t id;
+    bool valid;
+    char name[64];
+};
+
+struct audit_normalizer {
+    struct audit_normalize_options opt;
+    struct audit_field *fields;
+    size_t nfields, fields_cap;
+    struct rec_span *spans;
+    size_t spans_cap;
+    struct fval v[F_COUNT];
+    struct audit_argv argv;
+    struct buf scratch;
+    int64_t when_sec;
+    char when[48];
+    size_t when_len;
+    struct name_cache_entry users[NAME_CACHE_SIZE], groups[NAME_CACHE_SIZE];
+};
+
+struct audit_normalizer *audit_normalizer_new(const struct audit_normalize_options *opt)
+{
+    pthread_once(&field_hash_once, build_field_hash);
+    audit_tables_init();
+    struct audit_normalizer *n = calloc(1, sizeof(*n));
+    if (!n)
+        return NULL;
+    if (opt)
+        n->opt = *opt;
+    audit_argv_init(&n->argv);
+    buf_init(&n->scratch, 0);
+    n->when_sec = INT64_MIN;
+    return n;
+}
+
+void audit_normalizer_free(struct audit_normalizer *n)
+{
+    if (!n)
+        return;
+    free(n->fields);
+    free(n->spans);
+    audit_argv_free(&n->argv);
+    buf_free(&n->scratch);
+    free(n);
+}
+
+/* ---- gathering fields ---- */
+
+static int reserve_fields(struct audit_normalizer *n, size_t more)
+{
+    if (n->nfields + more <= n->fields_cap)
+        return 0;
+    size_t cap = n->fields_cap ? n->fields_cap : 256;
+    while (cap < n->nfields + more)
+        cap *= 2;
+    struct audit_field *f = realloc(n->fields, cap * sizeof(*f));
+    if (!f)
+        return -ENOMEM;
+    n->fields = f;
+    n->fields_cap = cap;
+    return 0;
+}
+
+static void remember(struct audit_normalizer *n, const char *line, const struct audit_field *f)
+{
+    int id = field_lookup(line + f->name_off, f->name_len);
+    if (id < 0 || n->v[id].set)
+        return;
+    n->v[id] = (struct fval){line + f->value_off, f->value_len, f->kind, 1};
+}
+
+static int gather(struct audit_normalizer *n, const struct audit_event *ev)
+{
+    memset(n->v, 0, sizeof(n->v));
+    audit_argv_reset(&n->argv);
+    n->nfields = 0;
+    if (ev->nrecords > n->spans_cap) {
+        struct rec_span *s = realloc(n->spans, ev->nrecords * sizeof(*s));
+        if (!s)
+            return -ENOMEM;
+        n->spans = s;
+        n->spans_cap = ev->nrecords;
+    }
+    for (uint32_t i = 0; i < ev->nrecords; i++) {
+        const struct audit_record_ref *rec = &ev->records[i];
+        const char *line = audit_event_line(ev, i);
+        int r = reserve_fields(n, rec->len / 2 + 2); /* a field takes >= 2 bytes */
+        if (r < 0)
+            return r;
+        int count = audit_fields_parse(line, rec->len, &rec->h, n->fields + n->nfields,
+                                       n->fields_cap - n->nfields);
+        if (count < 0)
+            return count;
+        n->spans[i] = (struct rec_span){line, (uint32_t)n->nfields, (uint32_t)count};
+        for (int k = 0; k < count; k++) {
+            const struct audit_field *f = &n->fields[n->nfields + (size_t)k];
+            if (rec->type == AUDIT_PATH)
+                continue;
+            if (rec->type == AUDIT_EXECVE && (r = audit_argv_add(&n->argv, line, f)) < 0)
+                return r;
+            remember(n, line, f);
+        }
+        n->nfields += (size_t)count;
+    }
+    return 0;
+}
+
+/* ---- value helpers ---- */
+
+static bool is_json_number(const char *p, size_t n)
+{
+    size_t i = n && p[0] == '-';
+    if (i == n || n - i > 19)
+        return false;
+    if (p[i] == '0' && n - i > 1)
+        return false;
+    for (; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    return true;
+}
+
+static bool parse_i64(const struct fval *v, int64_t *out)
+{
+    if (!v->set || v->kind != AUDIT_VALUE_PLAIN || !is_json_number(v->p, v->len))
+        return false;
+    *out = strtoll(v->p, NULL, 10);
+    return true;
+}
+
+/* Decoded bytes of a value: hex-decoded into scratch when it is encoded. */
+static const char *decoded(struct audit_normalizer *n, const struct fval *v, enum how how,
+                           size_t *len)
+{
+    if ((how == ESC || how == HEX) && v->kind == AUDIT_VALUE_PLAIN && hex_is_encoded(v->p, v->len)) {
+        buf_reset(&n->scratch);
+        if (buf_reserve(&n->scratch, v->len / 2) < 0) {
+            *len = v->len;
+            return v->p;
+        }
+        hex_decode(v->p, v->len, (unsigned char *)n->scratch.data);
+        *len = v->len / 2;
+        return n->scratch.data;
+    }
+    *len = v->len;
+    return v->p;
+}
+
+struct obj {
+    struct buf *b;
+    bool first;
+};
+
+static int obj_key(struct obj *o, const char *key)
+{
+    if (!o->first && buf_append(o->b, ",", 1) < 0)
+        return -ENOMEM;
+    o->first = false;
+    return json_put_key(o->b, key);
+}
+
+static int put_value(struct audit_normalizer *n, struct buf *b, const struct fval *v, enum how how)
+{
+    if (v->kind == AUDIT_VALUE_NULL || v->kind == AUDIT_VALUE_UNSET)
+        return json_put_raw(b, "null");
+    if (how == NUM && v->kind == AUDIT_VALUE_PLAIN && is_json_number(v->p, v->len))
+        return buf_append(b, v->p, v->len);
+    size_t len;
+    const char *p = decoded(n, v, (enum how)how, &len);
+    return json_put_string(b, p, len);
+}
+
+/* Writes "key":value for field id when the event has it. */
+static int put_field(struct audit_normalizer *n, struct obj *o, const char *key, int id)
+{
+    const struct fval *v = &n->v[id];
+    if (!v->set)
+        return 0;
+    int r = obj_key(o, key);
+    return r < 0 ? r : put_value(n, o->b, v, (enum how)field_info[id].how);
+}
+
+static int put_string_kv(struct obj *o, const char *key, const char *s, size_t len)
+{
+    int r = obj_key(o, key);
+    return r < 0 ? r : json_put_string(o->b, s, len);
+}
+
+static int put_i64_kv(struct obj *o, const char *key, int64_t v)
+{
+    int r = obj_key(o, key);
+    return r < 0 ? r : json_put_i64(o->b, v);
+}
+
+/* ---- names of ids ---- */
+
+static const char *local_name(struct name_cache_entry *cache, uint32_t id, bool group)
+{
+    struct name_cache_entry *e = &cache[id % NAME_CACHE_SIZE];
+    if (e->valid && e->id == id)
+        return e->name[0] ? e->name : NULL;
+    char tmp[4096];
+    e->valid = true;
+    e->id = id;
+    e->name[0] = 0;
+    if (group) {
+        struct group gr, *res = NULL;
+        if (getgrgid_r(id, &gr, tmp, sizeof(tmp), &res) == 0 && res)
+            snprintf(e->name, sizeof(e->name), "%s", gr.gr_name);
+    } else {
+        struct passwd pw, *res = NULL;
+        if (getpwuid_r(id, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+            snprintf(e->name, sizeof(e->name), "%s", pw.pw_name);
+    }
+    return e->name[0] ? e->name : NULL;
+}
+
+/* Writes "key":id and "key_name":name; the name from ENRICHED, else local. */
+static int put_id(struct audit_normalizer *n, struct obj *o, const char *key, int id,
+                  int enriched_id, bool group)
+{
+    const struct fval *v = &n->v[id];
+    if (!v->set)
+        return 0;
+    int r = put_field(n, o, key, id);
+    if (r < 0)
+        return r;
+    char name_key[32];
+    snprintf(name_key, sizeof(name_key), "%s_name", key);
+    if (enriched_id >= 0 && n->v[enriched_id].set)
+        return put_field(n, o, name_key, enriched_id);
+    int64_t num;
+    if (!parse_i64(v, &num))
+        return 0;
+    if (num == 4294967295LL || num == -1)
+        return put_string_kv(o, name_key, "unset", 5);
+    const char *name = n->opt.local_names && num >= 0 && num < 4294967295LL
+                           ? local_name(group ? n->groups : n->users, (uint32_t)num, group)
+                           : NULL;
+    return name ? put_string_kv(o, name_key, name, strlen(name)) : 0;
+}
+
+/* ---- sections ---- */
+
+static int put_when(struct audit_normalizer *n, struct obj *o, const struct audit_event *ev)
+{
+    if (ev->sec != n->when_sec) {
+        time_t t = (time_t)ev->sec;
+        struct tm tm;
+        if (n->opt.utc ? !gmtime_r(&t, &tm) : !localtime_r(&t, &tm))
+            return put_i64_kv(o, "when", ev->sec);
+        size_t len = strftime(n->when, sizeof(n->when), "%Y-%m-%dT%H:%M:%S", &tm);
+        long off = n->opt.utc ? 0 : tm.tm_gmtoff;
+        char sign = off < 0 ? '-' : '+';
+        off = off < 0 ? -off : off;
+        /* ".mmm" goes between; keep the zone part after a NUL-free gap. */
+        snprintf(n->when + len, sizeof(n->when) - len, "%c%02ld:%02ld", sign, off / 3600,
+                 off / 60 % 60);
+        n->when_len = len;
+        n->when_sec = ev->sec;
+    }
+    char out[64];
+    size_t zone = strlen(n->when + n->when_len);
+    memcpy(out, n->when, n->when_len);
+    int m = snprintf(out + n->when_len, 8, ".%03u", ev->msec % 1000);
+    memcpy(out + n->when_len + (size_t)m, n->when + n->when_len, zone);
+    return put_string_kv(o, "when", out, n->when_len + (size_t)m + zone);
+}
+
+static const char *record_type_name(const struct audit_event *ev, uint32_t i, size_t *len)
+{
+    const struct audit_record_ref *rec = &ev->records[i];
+    const char *name = rec->h.type_number ? audit_tables_type_name(rec->type) : NULL;
+    if (name) {
+        *len = strlen(name);
+        return name;
+    }
+    *len = rec->h.type_len;
+    return audit_event_line(ev, i) + rec->h.type_off;
+}
+
+static int put_types(struct obj *o, const struct audit_event *ev)
+{
+    int r = obj_key(o, "types");
+    r = r < 0 ? r : buf_append(o->b, "[", 1);
+    for (uint32_t i = 0; i < ev->nrecords && r == 0; i++) {
+        size_t len;
+        const char *name = record_type_name(ev, i, &len);
+        if (i)
+            r = buf_append(o->b, ",", 1);
+        if (r == 0)
+            r = json_put_string(o->b, name, len);
+    }
+    return r < 0 ? r : buf_append(o->b, "]", 1);
+}
+
+static int put_keys(struct audit_normalizer *n, struct obj *o)
+{
+    int r = obj_key(o, "key");
+    r = r < 0 ? r : buf_append(o->b, "[", 1);
+    const struct fval *v = &n->v[F_KEY];
+    if (r == 0 && v->set && v->kind != AUDIT_VALUE_NULL && v->kind != AUDIT_VALUE_UNSET) {
+        size_t len;
+        const char *p = decoded(n, v, ESC, &len), *end = p + len;
+        bool first = true;
+        while (r == 0 && p <= end) {
+            const char *sep = memchr(p, '\x01', (size_t)(end - p));
+            const char *stop = sep ? sep : end;
+            if (!first)
+                r = buf_append(o->b, ",", 1);
+            if (r == 0)
+                r = json_put_string(o->b, p, (size_t)(stop - p));
+            first = false;
+            p = stop + 1;
+        }
+    }
+    return r < 0 ? r : buf_append(o->b, "]", 1);
+}
+
+static bool value_is(const struct fval *v, const char *s)
+{
+    size_t n = strlen(s);
+    return v->set && v->len == n && strncasecmp(v->p, s, n) == 0;
+}
+
+/* SELinux "avc:  denied  { read write } for": result word and permissions. */
+static bool find_avc(const struct audit_event *ev, const char **word, size_t *word_len,
+                     const char **perms, size_t *perms_len)
+{
+    for (uint32_t i = 0; i < ev->nrecords; i++) {
+        const struct audit_record_ref *rec = &ev->records[i];
+        if (rec->type != AUDIT_AVC && rec->type != AUDIT_USER_AVC)
+            continue;
+        const char *line = audit_event_line(ev, i);
+        const char *end = line + rec->h.enriched_off;
+        const char *p = memmem(line + rec->h.body_off, (size_t)(end - line - rec->h.body_off),
+                               "avc:", 4);
+        if (!p)
+            continue;
+        for (p += 4; p < end && *p == ' '; p++)
+            ;
+        const char *w = p;
+        while (p < end && *p != ' ')
+            p++;
+        const char *open = memchr(p, '{', (size_t)(end - p));
+        const char *close = open ? memchr(open, '}', (size_t)(end - open)) : NULL;
+        if (!close)
+            continue;
+        *word = w;
+        *word_len = (size_t)(p - w);
+        for (open++; open < close && *open == ' '; open++)
+            ;
+        while (close > open && close[-1] == ' ')
+            close--;
+        *perms = open;
+        *perms_len = (size_t)(close - open);
+        return true;
+    }
+    return false;
+}
+
+static const char *event_result(struct audit_normalizer *n, const struct audit_event *ev)
+{
+    const struct fval *v;
+    if ((v = &n->v[F_SUCCESS])->set)
+        return value_is(v, "yes") ? "success" : value_is(v, "no") ? "failure" : NULL;
+    v = n->v[F_RES].set ? &n->v[F_RES] : &n->v[F_RESULT];
+    if (v->set) {
+        if (value_is(v, "success") || value_is(v, "1"))
+            return "success";
+        if (value_is(v, "failed") || value_is(v, "fail") || value_is(v, "0"))
+            return "failure";
+    }
+    if ((v = &n->v[F_APPARMOR])->set)
+        return value_is(v, "DENIED") ? "failure" : "success";
+    const char *w, *p;
+    size_t wl, pl;
+    if (find_avc(ev, &w, &wl, &p, &pl))
+        return wl == 6 && memcmp(w, "denied", 6) == 0 ? "failure" : "success";
+    return NULL;
+}
+
+static int put_who(struct audit_normalizer *n, struct obj *parent)
+{
+    int r = obj_key(parent, "who");
+    if (r < 0 || (r = buf_append(parent->b, "{", 1)) < 0)
+        return r;
+    struct obj o = {parent->b, true};
+    static const struct {
+        const char *key;
+        int id, enriched;
+        bool group;
+    } ids[] = {
+        {"auid", F_AUID, F_E_AUID, false},   {"uid", F_UID, F_E_UID, false},
+        {"euid", F_EUID, F_E_EUID, false},   {"suid", F_SUID, F_E_SUID, false},
+        {"fsuid", F_FSUID, F_E_FSUID, false}, {"gid", F_GID, F_E_GID, true},
+        {"egid", F_EGID, F_E_EGID, true},    {"sgid", F_SGID, F_E_SGID, true},
+        {"fsgid", F_FSGID, F_E_FSGID, true}, {"id", F_ID, F_E_ID, false},
+        {"old_auid", F_OLD_AUID, F_E_OLD_AUID, false},
+    };
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]) && r == 0; i++)
+        r = put_id(n, &o, ids[i].key, ids[i].id, ids[i].enriched, ids[i].group);
+    if (r == 0)
+        r = put_field(n, &o, "session", F_SES);
+    if (r == 0)
+        r = put_field(n, &o, "old_session", F_OLD_SES);
+    if (r == 0)
+        r = put_field(n, &o, "tty", F_TTY);
+    if (r == 0)
+        r = put_field(n, &o, "acct", F_ACCT);
+    if (r == 0)
+        r = put_field(n, &o, "subj", F_SUBJ);
+    return r < 0 ? r : buf_append(parent->b, "}", 1);
+}
+
+static uint32_t event_arch(struct audit_normalizer *n)
+{
+    const struct fval *v = &n->v[F_ARCH];
+    if (!v->set || v->len > 8 || !v->len)
+        return 0;
+    char tmp[9];
+    memcpy(tmp, v->p, v->len);
+    tmp[v->len] = 0;
+    return (uint32_t)strtoul(tmp, NULL, 16);
+}
+
+static int put_syscall(struct audit_normalizer *n, struct obj *o)
+{
+    uint32_t arch = event_arch(n);
+    int r = 0;
+    const char *arch_name = arch ? audit_tables_arch_name(arch) : NULL;
+    if (n->v[F_E_ARCH].set)
+        r = put_field(n, o, "arch", F_E_ARCH);
+    else if (arch_name)
+        r = put_string_kv(o, "arch", arch_name, strlen(arch_name));
+    else if (n->v[F_ARCH].set)
+        r = put_field(n, o, "arch", F_ARCH);
+    int64_t nr;
+    if (r == 0 && parse_i64(&n->v[F_SYSCALL], &nr)) {
+        const char *name = audit_tables_syscall_name(arch, (int)nr);
+        if (n->v[F_E_SYSCALL].set)
+            r = put_field(n, o, "syscall", F_E_SYSCALL);
+        else if (name)
+            r = put_string_kv(o, "syscall", name, strlen(name));
+        if (r == 0)
+            r = put_i64_kv(o, "syscall_nr", nr);
+    }
+    if (r == 0 && n->v[F_SUCCESS].set) {
+        r = obj_key(o, "success");
+        if (r == 0)
+            r = json_put_raw(o->b, value_is(&n->v[F_SUCCESS], "yes") ? "true" : "false");
+    }
+    int64_t ex;
+    if (r == 0 && parse_i64(&n->v[F_EXIT], &ex)) {
+        r = put_i64_kv(o, "exit", ex);
+        const char *err = ex < 0 && ex > -4096 ? audit_tables_errno_name((int)-ex) : NULL;
+        if (r == 0 && err && !value_is(&n->v[F_SUCCESS], "yes"))
+            r = put_string_kv(o, "errno", err, strlen(err));
+    }
+    return r;
+}
+
+static int put_argv(struct audit_normalizer *n, struct obj *o)
+{
+    if (n->argv.count == 0)
+        return 0;
+    int r = obj_key(o, "argv");
+    r = r < 0 ? r : buf_append(o->b, "[", 1);
+    for (uint32_t i = 0; i < n->argv.count && r == 0; i++) {
+        size_t len;
+        const char *a = audit_argv_arg(&n->argv, i, &len);
+        if (i)
+            r = buf_append(o->b, ",", 1);
+        if (r == 0)
+            r = json_put_string(o->b, a, len);
+    }
+    return r < 0 ? r : buf_append(o->b, "]", 1);
+}
+
+/* proctitle is argv joined by NUL bytes; shown with spaces, as ausearch does. */
+static int put_proctitle(struct audit_normalizer *n, struct obj *o)
+{
+    const struct fval *v = &n->v[F_PROCTITLE];
+    if (!v->set)
+        return 0;
+    size_t len;
+    const char *p = decoded(n, v, ESC, &len);
+    if (p == n->scratch.data)
+        for (size_t i = 0; i < len; i++)
+            if (n->scratch.data[i] == 0)
+                n->scratch.data[i] = ' ';
+    while (len && p[len - 1] == ' ' && p == n->scratch.data)
+        len--;
+    return put_string_kv(o, "proctitle", p, len);
+}
+
+static int put_avc(const struct audit_event *ev, struct obj *o)
+{
+    const char *w, *p;
+    size_t wl, pl;
+    if (!find_avc(ev, &w, &wl, &p, &pl))
+        return 0;
+    int r = obj_key(o, "avc");
+    r = r < 0 ? r : buf_append(o->b, "{", 1);
+    struct obj a = {o->b, true};
+    if (r == 0)
+        r = put_string_kv(&a, "result", w, wl);
+    if (r == 0)
+        r = obj_key(&a, "perms");
+    r = r < 0 ? r : buf_append(o->b, "[", 1);
+    for (const char *end = p + pl; r == 0 && p < end;) {
+        const char *sp = memchr(p, ' ', (size_t)(end - p));
+        const char *stop = sp ? sp : end;
+        if (stop > p) {
+            if (o->b->data[o->b->len - 1] != '[')
+                r = buf_append(o->b, ",", 1);
+            if (r == 0)
+                r = json_put_string(o->b, p, (size_t)(stop - p));
+        }
+        p = stop + 1;
+    }
+    return r < 0 ? r : buf_append(o->b, "]}", 2);
+}
+
+static int put_what(struct audit_normalizer *n, struct obj *parent, const struct audit_event *ev)
+{
+    int r = obj_key(parent, "what");
+    if (r < 0 || (r = buf_append(parent->b, "{", 1)) < 0)
+        return r;
+    struct obj o = {parent->b, true};
+    r = put_syscall(n, &o);
+    static const struct {
+        const char *key;
+        int id;
+    } plain[] = {
+        {"exe", F_EXE},         {"comm", F_COMM},           {"pid", F_PID},
+        {"ppid", F_PPID},       {"argc", F_ARGC},           {"op", F_OP},
+        {"res", F_RES},         {"cmd", F_CMD},             {"grantors", F_GRANTORS},
+        {"apparmor", F_APPARMOR}, {"operation", F_OPERATION}, {"profile", F_PROFILE},
+        {"requested_mask", F_REQUESTED_MASK}, {"denied_mask", F_DENIED_MASK},
+        {"scontext", F_SCONTEXT}, {"tcontext", F_TCONTEXT}, {"tclass", F_TCLASS},
+        {"permissive", F_PERMISSIVE}, {"sig", F_SIG},      {"data", F_DATA},
+    };
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) && r == 0; i++)
+        r = put_field(n, &o, plain[i].key, plain[i].id);
+    if (r == 0)
+        r = put_argv(n, &o);
+    if (r == 0)
+        r = put_proctitle(n, &o);
+    if (r == 0)
+        r = put_avc(ev, &o);
+    return r < 0 ? r : buf_append(parent->b, "}", 1);
+}
+
+static int put_path_item(struct audit_normalizer *n, struct buf *b, const struct rec_span *s)
+{
+    static const struct {
+        const char *name, *key;
+        enum how how;
+    } keys[] = {
+        {"item", "item", NUM},   {"name", "name", ESC},       {"inode", "inode", NUM},
+        {"dev", "dev", STR},     {"mode", "mode", STR},       {"ouid", "ouid", NUM},
+        {"ogid", "ogid", NUM},   {"rdev", "rdev", STR},       {"nametype", "nametype", STR},
+        {"objtype", "nametype", STR}, {"obj", "obj", STR},    {"OUID", "ouid_name", STR},
+        {"OGID", "ogid_name", STR},
+    };
+    struct obj o = {b, true};
+    int r = buf_append(b, "{", 1);
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]) && r == 0; k++) {
+        size_t nl = strlen(keys[k].name);
+        for (uint32_t i = 0; i < s->count; i++) {
+            const struct audit_field *f = &n->fields[s->first + i];
+            if (f->name_len != nl || memcmp(s->line + f->name_off, keys[k].name, nl) != 0)
+                continue;
+            struct fval v = {s->line + f->value_off, f->value_len, f->kind, 1};
+            r = obj_key(&o, keys[k].key);
+            if (r == 0)
+                r = put_value(n, b, &v, keys[k].how);
+            break;
+        }
+    }
+    return r < 0 ? r : buf_append(b, "}", 1);
+}
+
+static int put_object(struct audit_normalizer *n, struct obj *parent, const struct audit_event *ev)
+{
+    int r = obj_key(parent, "object");
+    if (r < 0 || (r = buf_append(parent->b, "{", 1)) < 0)
+        return r;
+    struct obj o = {parent->b, true};
+    r = put_field(n, &o, "cwd", F_CWD);
+    if (r == 0)
+        r = put_field(n, &o, "name", F_NAME);
+    if (r == 0)
+        r = put_field(n, &o, "path", F_PATHNAME);
+    bool any = false;
+    for (uint32_t i = 0; i < ev->nrecords && r == 0; i++) {
+        if (ev->records[i].type != AUDIT_PATH)
+            continue;
+        if (!any)
+            r = obj_key(&o, "paths");
+        if (r == 0)
+            r = buf_append(o.b, any ? "," : "[", 1);
+        any = true;
+        if (r == 0)
+            r = put_path_item(n, o.b, &n->spans[i]);
+    }
+    if (any && r == 0)
+        r = buf_append(o.b, "]", 1);
+    return r < 0 ? r : buf_append(parent->b, "}", 1);
+}
+
+static int put_sockaddr(struct audit_normalizer *n, struct obj *o)
+{
+    const struct fval *v = &n->v[F_SADDR];
+    if (!v->set || v->kind != AUDIT_VALUE_PLAIN || !hex_is_encoded(v->p, v->len))
+        return 0;
+    unsigned char bytes[256];
+    size_t len = v->len / 2 < sizeof(bytes) ? v->len / 2 : sizeof(bytes);
+    hex_decode(v->p, len * 2, bytes);
+    uint32_t arch = event_arch(n);
+    bool le = arch ? audit_tables_arch_is_le(arch) : bytes[0] != 0 || len < 2 || bytes[1] == 0;
+    struct audit_sockaddr sa;
+    int r = 0;
+    if (audit_sockaddr_decode(bytes, len, le, &sa) < 0 && !sa.family_name)
+        return 0;
+    if (sa.family_name)
+        r = put_string_kv(o, "family", sa.family_name, strlen(sa.family_name));
+    else
+        r = put_i64_kv(o, "family", sa.family);
+    if (r == 0 && sa.addr[0])
+        r = put_string_kv(o, "addr", sa.addr, strlen(sa.addr));
+    if (r == 0 && sa.port >= 0)
+        r = put_i64_kv(o, "port", sa.port);
+    if (r == 0 && sa.path) {
+        r = put_string_kv(o, "path", (const char *)sa.path, sa.path_len);
+        if (r == 0 && sa.abstract)
+            r = obj_key(o, "abstract"), r = r < 0 ? r : json_put_raw(o->b, "true");
+    }
+    if (r == 0 && sa.family == 16 && sa.netlink_pid)
+        r = put_i64_kv(o, "netlink_pid", sa.netlink_pid);
+    return r;
+}
+
+static int put_network(struct audit_normalizer *n, struct obj *parent)
+{
+    int r = obj_key(parent, "network");
+    if (r < 0 || (r = buf_append(parent->b, "{", 1)) < 0)
+        return r;
+    struct obj o = {parent->b, true};
+    r = put_sockaddr(n, &o);
+    /* User-space records: where the user came from. */
+    if (r == 0 && !n->v[F_SADDR].set)
+        r = put_field(n, &o, "addr", F_ADDR);
+    if (r == 0)
+        r = put_field(n, &o, "hostname", F_HOSTNAME);
+    if (r == 0)
+        r = put_field(n, &o, "terminal", F_TERMINAL);
+    if (r == 0 && n->v[F_LADDR].set)
+        r = put_field(n, &o, "local_addr", F_LADDR);
+    if (r == 0)
+        r = put_field(n, &o, "local_port", F_LPORT);
+    return r < 0 ? r : buf_append(parent->b, "}", 1);
+}
+
+static int put_records(struct obj *o, const struct audit_event *ev)
+{
+    int r = obj_key(o, "records");
+    r = r < 0 ? r : buf_append(o->b, "[", 1);
+    for (uint32_t i = 0; i < ev->nrecords && r == 0; i++) {
+        if (i)
+            r = buf_append(o->b, ",", 1);
+        if (r == 0)
+            r = json_put_string(o->b, audit_event_line(ev, i), ev->records[i].len);
+    }
+    return r < 0 ? r : buf_append(o->b, "]", 1);
+}
+
+static int write_json(struct audit_normalizer *n, const struct audit_event *ev, struct buf *out)
+{
+    struct obj o = {out, true};
+    int r = buf_append(out, "{", 1);
+    if (r == 0)
+        r = put_i64_kv(&o, "v", AUDIT_EVENT_SCHEMA_VERSION);
+    if (r == 0)
+        r = put_when(n, &o, ev);
+    if (r == 0 && ev->node_len)
+        r = put_string_kv(&o, "node", ev->node, ev->node_len);
+    if (r == 0)
+        r = put_i64_kv(&o, "serial", ev->serial);
+    if (r == 0)
+        r = put_types(&o, ev);
+    const char *result = event_result(n, ev);
+    if (r == 0 && result)
+        r = put_string_kv(&o, "result", result, strlen(result));
+    if (r == 0)
+        r = put_keys(n, &o);
+    if (r == 0)
+        r = put_who(n, &o);
+    if (r == 0)
+        r = put_what(n, &o, ev);
+    if (r == 0)
+        r = put_object(n, &o, ev);
+    if (r == 0)
+        r = put_network(n, &o);
+    if (r == 0)
+        r = put_records(&o, ev);
+    return r < 0 ? r : buf_append(out, "}\n", 2);
+}
+
+/* ---- text: one readable line per event, values quoted and escaped as JSON strings ---- */
+
+static int text_value(struct audit_normalizer *n, struct buf *b, const char *label, int id,
+                      int name_id)
+{
+    const struct fval *v = &n->v[id];
+    if (!v->set || v->kind == AUDIT_VALUE_NULL || v->kind == AUDIT_VALUE_UNSET)
+        return 0;
+    int r = buf_printf(b, " %s=", label);
+    size_t len;
+    const char *p = decoded(n, v, (enum how)field_info[id].how, &len);
+    if (r == 0)
+        r = field_info[id].how == NUM ? buf_append(b, p, len) : json_put_string(b, p, len);
+    const char *name = NULL;
+    size_t name_len = 0;
+    int64_t nr;
+    if (name_id >= 0 && n->v[name_id].set) {
+        name = n->v[name_id].p;
+        name_len = n->v[name_id].len;
+    } else if (id == F_SYSCALL && parse_i64(v, &nr) &&
+               (name = audit_tables_syscall_name(event_arch(n), (int)nr))) {
+        name_len = strlen(name);
+    }
+    if (r == 0 && name)
+        r = buf_printf(b, "(%.*s)", (int)name_len, name);
+    return r;
+}
+
+static int write_text(struct audit_normalizer *n, const struct audit_event *ev, struct buf *out)
+{
+    struct buf tmp;
+    buf_init(&tmp, 0);
+    struct obj o = {&tmp, true};
+    int r = put_when(n, &o, ev); /* "when":"..." */
+    if (r == 0)
+        r = buf_append(out, tmp.data + 8, tmp.len - 9);
+    buf_free(&tmp);
+    if (r == 0 && ev->node_len)
+        r = buf_printf(out, " node=%.*s", (int)ev->node_len, ev->node);
+    if (r == 0)
+        r = buf_printf(out, " serial=%u ", ev->serial);
+    for (uint32_t i = 0; i < ev->nrecords && r == 0; i++) {
+        size_t len;
+        const char *name = record_type_name(ev, i, &len);
+        r = buf_append(out, name, len);
+        if (r == 0 && i + 1 < ev->nrecords)
+            r = buf_append(out, ",", 1);
+    }
+    const char *result = event_result(n, ev);
+    if (r == 0 && result)
+        r = buf_printf(out, " %s", result);
+    static const struct {
+        const char *label;
+        int id, name_id;
+    } items[] = {
+        {"auid", F_AUID, F_E_AUID}, {"uid", F_UID, F_E_UID},  {"euid", F_EUID, F_E_EUID},
+        {"ses", F_SES, -1},         {"tty", F_TTY, -1},       {"syscall", F_SYSCALL, F_E_SYSCALL},
+        {"exit", F_EXIT, -1},       {"op", F_OP, -1},         {"acct", F_ACCT, -1},
+        {"exe", F_EXE, -1},         {"cmd", F_CMD, -1},       {"cwd", F_CWD, -1},
+        {"name", F_NAME, -1},       {"hostname", F_HOSTNAME, -1}, {"addr", F_ADDR, -1},
+        {"res", F_RES, -1},         {"apparmor", F_APPARMOR, -1}, {"key", F_KEY, -1},
+    };
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]) && r == 0; i++)
+        r = text_value(n, out, items[i].label, items[i].id, items[i].name_id);
+    if (r == 0 && n->argv.count) {
+        r = buf_append(out, " argv=", 6);
+        for (uint32_t i = 0; i < n->argv.count && r == 0; i++) {
+            size_t len;
+            const char *a = audit_argv_arg(&n->argv, i, &len);
+            if (i)
+                r = buf_append(out, " ", 1);
+            if (r == 0)
+                r = json_put_string(out, a, len);
+        }
+    }
+    return r < 0 ? r : buf_append(out, "\n", 1);
+}
+
+int audit_normalize_event(struct audit_normalizer *n, const struct audit_event *ev,
+                          struct buf *out)
+{
+    size_t mark = out->len;
+    int r = gather(n, ev);
+    if (r == 0)
+        r = n->opt.format == AUDIT_OUTPUT_TEXT ? write_text(n, ev, out) : write_json(n, ev, out);
+    if (r < 0)
+        out->len = mark; /* never leave half an object behind */
+    return r;
+}

@@ -1,0 +1,44 @@
+/*
+ * buf: a growable byte buffer with a hard size bound. Used for output
+ * batching and for per-event arenas. Growth doubles; an append that would
+ * pass the bound fails with -E2BIG instead of growing without limit.
+ */
+#ifndef LW_BASE_BUF_H
+#define LW_BASE_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max; /* hard bound on cap; 0 means BUF_DEFAULT_MAX */
+};
+
+#define BUF_DEFAULT_MAX ((size_t)1 << 30)
+
+void buf_init(struct buf *b, size_t max);
+void buf_free(struct buf *b);
+/* Makes room for `extra` more bytes; returns 0, -ENOMEM or -E2BIG. */
+int buf_reserve(struct buf *b, size_t extra);
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_append_str(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void buf_reset(struct buf *b)
+{
+    b->len = 0;
+}
+/* Unchecked append for callers that reserved room first (hot paths). */
+static inline void buf_put(struct buf *b, const void *p, size_t n)
+{
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+static inline void buf_putc(struct buf *b, char c)
+{
+    b->data[b->len++] = c;
+}
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * json: fast JSON value writers over buf. A table marks the bytes that need
+ * attention so that runs of plain ASCII are copied with one memcpy.
+ */
+#include "base/json.h"
+
+#include "base/utf8.h"
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* 0: copy as is; 1: needs escaping or UTF-8 checking. */
+static const unsigned char special[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f ... 0xff] = 1,
+};
+
+static void put_escaped_byte(struct buf *b, unsigned char c)
+{
+    char e[6] = {'\\', 0, 0, 0, 0, 0};
+    size_t n = 2;
+    switch (c) {
+    case '"': e[1] = '"'; break;
+    case '\\': e[1] = '\\'; break;
+    case '\n': e[1] = 'n'; break;
+    case '\t': e[1] = 't'; break;
+    case '\r': e[1] = 'r'; break;
+    case '\b': e[1] = 'b'; break;
+    case '\f': e[1] = 'f'; break;
+    default:
+        /* Control bytes and DEL as \u00XX; bytes >= 0x80 here are not UTF-8:
+         * \udcXX keeps them recoverable. */
+        e[1] = 'u';
+        e[2] = c >= 0x80 ? 'd' : '0';
+        e[3] = c >= 0x80 ? 'c' : '0';
+        e[4] = hex_digits[c >> 4];
+        e[5] = hex_digits[c & 15];
+        n = 6;
+    }
+    buf_put(b, e, n);
+}
+
+int json_put_string(struct buf *b, const char *p, size_t n)
+{
+    int r = buf_reserve(b, JSON_STRING_MAX(n));
+    if (r < 0)
+        return r;
+    const unsigned char *s = (const unsigned char *)p, *end = s + n;
+    buf_putc(b, '"');
+    while (s < end) {
+        const unsigned char *run = s;
+        while (s < end && !special[*s])
+            s++;
+        if (s > run)
+            buf_put(b, run, (size_t)(s - run));
+        if (s == end)
+            break;
+        if (*s >= 0x80) {
+            size_t k = utf8_sequence_len(s, (size_t)(end - s));
+            if (k) {
+                buf_put(b, s, k);
+                s += k;
+                continue;
+            }
+        }
+        put_escaped_byte(b, *s++);
+    }
+    buf_putc(b, '"');
+    return 0;
+}
+
+size_t json_format_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+int json_put_u64(struct buf *b, uint64_t v)
+{
+    int r = buf_reserve(b, 20);
+    if (r < 0)
+        return r;
+    b->len += json_format_u64(b->data + b->len, v);
+    return 0;
+}
+
+int json_put_i64(struct buf *b, int64_t v)
+{
+    int r = buf_reserve(b, 21);
+    if (r < 0)
+        return r;
+    if (v < 0) {
+        buf_putc(b, '-');
+        b->len += json_format_u64(b->data + b->len, (uint64_t)0 - (uint64_t)v);
+    } else {
+        b->len += json_format_u64(b->data + b->len, (uint64_t)v);
+    }
+    return 0;
+}
+
+int json_put_key(struct buf *b, const char *name)
+{
+    size_t n = strlen(name);
+    int r = buf_reserve(b, n + 3);
+    if (r < 0)
+        return r;
+    buf_putc(b, '"');
+    buf_put(b, name, n);
+    buf_putc(b, '"');
+    buf_putc(b, ':');
+    return 0;
+}
+
+int json_put_raw(struct buf *b, const char *s)
+{
+    return buf_append_str(b, s);
+}

@@ -1,0 +1,233 @@
+/*
+ * audit_record: parses one audit record line into a header and a field list
+ * of offsets. Pure: no allocation, no globals, no clock. It does not decode
+ * values (hex, names, numbers beyond the header); see audit/normalize.c.
+ * Data flow: reader -> audit_header_parse -> collate -> audit_fields_parse
+ * -> normalize.
+ */
+#include "wire/audit_record.h"
+
+#include "base/err.h"
+
+#include <string.h>
+
+static bool starts_with(const char *p, const char *end, const char *lit, size_t n)
+{
+    return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Reads at most max_digits decimal digits; returns the count read (0: none). */
+static size_t read_number(const char *p, const char *end, size_t max_digits, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t n = 0;
+    while (p + n < end && is_digit(p[n]) && n < max_digits) {
+        v = v * 10 + (uint64_t)(p[n] - '0');
+        n++;
+    }
+    *out = v;
+    return n;
+}
+
+static int parse_type(const char *line, const char *p, const char *end, struct audit_header *h,
+                      const char **next)
+{
+    const char *t = p;
+    while (p < end && *p != ' ')
+        p++;
+    if (p == t)
+        return -ERR_BAD_TYPE;
+    h->type_off = (uint32_t)(t - line);
+    h->type_len = (uint32_t)(p - t);
+    h->type_number = 0;
+    uint64_t v;
+    size_t n = h->type_len;
+    if (read_number(t, p, 9, &v) == n)
+        h->type_number = (int)v;
+    else if (n > 9 && memcmp(t, "UNKNOWN[", 8) == 0 && t[n - 1] == ']' &&
+             read_number(t + 8, p - 1, 9, &v) == n - 9 && v > 0)
+        h->type_number = (int)v;
+    *next = p;
+    return 0;
+}
+
+static int parse_stamp(const char *p, const char *end, struct audit_header *h, const char **next)
+{
+    uint64_t sec, msec, serial;
+    size_t n = read_number(p, end, 18, &sec);
+    if (n == 0 || p + n >= end || p[n] != '.')
+        return -ERR_BAD_STAMP;
+    p += n + 1;
+    n = read_number(p, end, 3, &msec);
+    if (n == 0 || p + n >= end || p[n] != ':')
+        return -ERR_BAD_STAMP;
+    p += n + 1;
+    n = read_number(p, end, 10, &serial);
+    if (n == 0 || serial > UINT32_MAX || p + n >= end || p[n] != ')')
+        return -ERR_BAD_STAMP;
+    p += n + 1;
+    h->sec = (int64_t)sec;
+    h->msec = (uint32_t)msec;
+    h->serial = (uint32_t)serial;
+    *next = p;
+    return 0;
+}
+
+int audit_header_parse(const char *line, size_t len, struct audit_header *h, size_t *err_off)
+{
+    const char *end = line + len, *p = line;
+    int r;
+    *err_off = 0;
+    if (len > AUDIT_RECORD_MAX_LINE) {
+        *err_off = AUDIT_RECORD_MAX_LINE;
+        return -ERR_LINE_TOO_LONG;
+    }
+    h->node_off = h->node_len = 0;
+    h->syslog_form = false;
+    h->start_off = 0;
+    if (starts_with(p, end, "node=", 5)) {
+        const char *sp = memchr(p, ' ', len);
+        if (!sp) {
+            *err_off = len;
+            return -ERR_BAD_TYPE;
+        }
+        h->node_off = 5;
+        h->node_len = (uint32_t)(sp - p - 5);
+        p = sp;
+        while (p < end && *p == ' ')
+            p++;
+    }
+    if (!starts_with(p, end, "type=", 5)) {
+        if (h->node_len) {
+            *err_off = (size_t)(p - line);
+            return -ERR_BAD_TYPE;
+        }
+        const char *k = memmem(line, len, "audit: type=", 12);
+        if (!k)
+            return -ERR_NOT_AUDIT;
+        p = k + 7;
+        h->syslog_form = true;
+        h->start_off = (uint32_t)(p - line);
+    }
+    if ((r = parse_type(line, p + 5, end, h, &p)) < 0)
+        goto fail;
+    while (p < end && *p == ' ')
+        p++;
+    if (starts_with(p, end, "msg=", 4))
+        p += 4;
+    r = -ERR_BAD_STAMP;
+    if (!starts_with(p, end, "audit(", 6))
+        goto fail;
+    if ((r = parse_stamp(p + 6, end, h, &p)) < 0)
+        goto fail;
+    if (p < end && *p == ':')
+        p++;
+    while (p < end && *p == ' ')
+        p++;
+    h->body_off = (uint32_t)(p - line);
+    const char *gs = memchr(p, AUDIT_ENRICHED_SEPARATOR, (size_t)(end - p));
+    h->enriched_off = (uint32_t)((gs ? gs : end) - line);
+    return 0;
+fail:
+    *err_off = (size_t)(p - line);
+    return r;
+}
+
+struct field_sink {
+    struct audit_field *f;
+    size_t cap, n;
+    bool overflow;
+};
+
+static void sink_push(struct field_sink *s, const char *line, const char *name, size_t name_len,
+                      const char *value, size_t value_len, enum audit_value_kind kind,
+                      enum audit_field_part part)
+{
+    if (s->n == s->cap) {
+        s->overflow = true;
+        return;
+    }
+    struct audit_field *f = &s->f[s->n++];
+    f->name_off = (uint32_t)(name - line);
+    f->name_len = (uint16_t)(name_len > UINT16_MAX ? UINT16_MAX : name_len);
+    f->value_off = (uint32_t)(value - line);
+    f->value_len = (uint32_t)value_len;
+    f->kind = (uint8_t)kind;
+    f->part = (uint8_t)part;
+}
+
+/* Scans a value starting at p; sets [*vs, *ve) and the kind; returns where the next token may start. */
+static const char *scan_value(const char *p, const char *end, enum audit_field_part part,
+                              const char **vs, const char **ve, enum audit_value_kind *kind)
+{
+    char close = 0;
+    *kind = AUDIT_VALUE_PLAIN;
+    if (p < end && (*p == '"' || *p == '\'' || *p == '{')) {
+        close = *p == '{' ? '}' : *p;
+        *kind = *p == '"' ? AUDIT_VALUE_DQUOTED
+                          : (*p == '\'' ? AUDIT_VALUE_SQUOTED : AUDIT_VALUE_BRACED);
+        const char *q = memchr(p + 1, close, (size_t)(end - p - 1));
+        *vs = p + 1;
+        *ve = q ? q : end;
+        return q ? q + 1 : end;
+    }
+    *vs = p;
+    while (p < end && *p != ' ')
+        p++;
+    *ve = p;
+    /* Old PAM records: "(hostname=?, addr=?, terminal=pts/0 res=success)" */
+    if (part == AUDIT_PART_MSG)
+        while (*ve > *vs && ((*ve)[-1] == ',' || (*ve)[-1] == ')'))
+            (*ve)--;
+    size_t n = (size_t)(*ve - *vs);
+    if (n == 6 && memcmp(*vs, "(null)", 6) == 0)
+        *kind = AUDIT_VALUE_NULL;
+    else if (n == 1 && **vs == '?')
+        *kind = AUDIT_VALUE_UNSET;
+    return p;
+}
+
+static void scan_fields(const char *line, const char *p, const char *end,
+                        enum audit_field_part part, struct field_sink *s)
+{
+    while (p < end) {
+        while (p < end && *p == ' ')
+            p++;
+        const char *name = p;
+        while (p < end && *p != '=' && *p != ' ')
+            p++;
+        if (p == end || *p == ' ')
+            continue; /* a bare word: kept in the raw line only */
+        const char *name_end = p++;
+        if (part == AUDIT_PART_MSG && *name == '(')
+            name++;
+        if (part == AUDIT_PART_BODY && name_end - name == 3 && memcmp(name, "msg", 3) == 0 &&
+            p < end && *p == '\'') {
+            const char *inner = p + 1;
+            const char *q = memrchr(inner, '\'', (size_t)(end - inner));
+            scan_fields(line, inner, q ? q : end, AUDIT_PART_MSG, s);
+            p = q ? q + 1 : end;
+            continue;
+        }
+        const char *vs, *ve;
+        enum audit_value_kind kind;
+        p = scan_value(p, end, part, &vs, &ve, &kind);
+        if (name_end > name)
+            sink_push(s, line, name, (size_t)(name_end - name), vs, (size_t)(ve - vs), kind, part);
+    }
+}
+
+int audit_fields_parse(const char *line, size_t len, const struct audit_header *h,
+                       struct audit_field *f, size_t cap)
+{
+    struct field_sink s = {.f = f, .cap = cap, .n = 0, .overflow = false};
+    scan_fields(line, line + h->body_off, line + h->enriched_off, AUDIT_PART_BODY, &s);
+    if (h->enriched_off < len)
+        scan_fields(line, line + h->enriched_off + 1, line + len, AUDIT_PART_ENRICHED, &s);
+    return s.overflow ? -ERR_TOO_MANY_FIELDS : (int)s.n;
+}
