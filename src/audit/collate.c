@@ -322,7 +322,7 @@ static int check_windows(struct audit_collate *c)
         uint32_t i;
         while (r == 0 && (i = c->q[q].head) != NONE) {
             const struct slot *s = &c->pool[i];
-            if (c->opened_seq - s->open_seq > window[q])
+            if (c->opened_seq - s->open_seq >= window[q])
                 r = close_event(c, i, by_queue[q]);
             else if (c->max_sec - s->ev.sec > (int64_t)c->cfg.time_window)
                 r = close_event(c, i, AUDIT_CLOSE_TIME);
@@ -354,6 +354,10 @@ int audit_collate_add(struct audit_collate *c, const char *line, size_t len,
         if ((r = close_event(c, i, AUDIT_CLOSE_OVERSIZE)) < 0)
             return r;
         i = NONE;
+    }
+    if (i == NONE && type == AUDIT_EOE) {
+        c->stats.stray_eoe++; /* its event was closed already: EOE adds nothing */
+        return 0;
     }
     if (i == NONE && (r = open_event(c, hash, h, &i)) < 0)
         return r;

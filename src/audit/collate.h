@@ -43,6 +43,7 @@ struct audit_collate_stats {
     uint64_t events;
     uint64_t closed_by[AUDIT_CLOSE_REASONS];
     uint64_t late_records; /* arrived for an event already closed: it was split */
+    uint64_t stray_eoe;    /* EOE whose event was already closed (not emitted) */
     uint64_t max_open_seen;
 };
 

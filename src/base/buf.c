@@ -33,7 +33,7 @@ int buf_reserve(struct buf *b, size_t extra)
     if (extra > b->max - b->len)
         return -E2BIG;
     size_t need = b->len + extra;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : (b->max < 256 ? b->max : 256);
     while (cap < need)
         cap = cap > b->max / 2 ? b->max : cap * 2;
     char *p = realloc(b->data, cap);

@@ -248,11 +248,12 @@ static void print_stats(const struct audit_reader *reader, const struct audit_co
     const struct audit_collate_stats *cs = audit_collate_stats(c);
     fprintf(stderr,
             "bytes %llu lines %llu records %llu blank %llu not_audit %llu malformed %llu\n"
-            "events %llu late_records %llu max_open %llu closed_by",
+            "events %llu late_records %llu stray_eoe %llu max_open %llu closed_by",
             (unsigned long long)rs->bytes, (unsigned long long)rs->lines,
             (unsigned long long)rs->records, (unsigned long long)rs->blank,
             (unsigned long long)rs->not_audit, (unsigned long long)rs->malformed,
             (unsigned long long)cs->events, (unsigned long long)cs->late_records,
+            (unsigned long long)cs->stray_eoe,
             (unsigned long long)cs->max_open_seen);
     for (int i = 0; i < AUDIT_CLOSE_REASONS; i++)
         fprintf(stderr, " %s=%llu", audit_close_reason_name((enum audit_close_reason)i),

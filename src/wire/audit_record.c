@@ -123,7 +123,8 @@ int audit_header_parse(const char *line, size_t len, struct audit_header *h, siz
     r = -ERR_BAD_STAMP;
     if (!starts_with(p, end, "audit(", 6))
         goto fail;
-    if ((r = parse_stamp(p + 6, end, h, &p)) < 0)
+    p += 6;
+    if ((r = parse_stamp(p, end, h, &p)) < 0)
         goto fail;
     if (p < end && *p == ':')
         p++;
