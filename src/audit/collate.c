@@ -25,7 +25,8 @@ struct slot {
     uint32_t node_off; /* into ev.text */
     uint32_t record_cap;
     uint32_t prev, next; /* queue links; next doubles as the free-list link */
-    uint64_t open_seq;
+    uint64_t open_seq;   /* opened_seq when it opened */
+    uint64_t settle_seq; /* opened_seq when its PROCTITLE came */
     uint64_t key_hash;
     uint32_t epoch; /* of the last record, for audit_collate_expire */
     uint8_t queue;
@@ -48,6 +49,7 @@ struct audit_collate {
     uint64_t opened_seq;
     int64_t max_sec;
     uint32_t epoch;
+    bool eoe_seen; /* the source writes EOE: wait for it rather than settle */
     int stop;
     uint64_t recent[RECENT_CLOSED];
     struct audit_collate_stats stats;
@@ -322,7 +324,8 @@ static int check_windows(struct audit_collate *c)
         uint32_t i;
         while (r == 0 && (i = c->q[q].head) != NONE) {
             const struct slot *s = &c->pool[i];
-            if (c->opened_seq - s->open_seq >= window[q])
+            uint64_t since = q == Q_SETTLED ? s->settle_seq : s->open_seq;
+            if (c->opened_seq - since >= window[q])
                 r = close_event(c, i, by_queue[q]);
             else if (c->max_sec - s->ev.sec > (int64_t)c->cfg.time_window)
                 r = close_event(c, i, AUDIT_CLOSE_TIME);
@@ -342,6 +345,8 @@ int audit_collate_add(struct audit_collate *c, const char *line, size_t len,
         return c->stop;
     int type = h->type_number ? h->type_number
                               : audit_tables_type_number(line + h->type_off, h->type_len);
+    if (type == AUDIT_EOE)
+        c->eoe_seen = true;
     const char *node = line + h->node_off;
     uint64_t hash = key_hash(node, h->node_len, h->sec, h->msec, h->serial);
     c->stats.records++;
@@ -369,9 +374,10 @@ int audit_collate_add(struct audit_collate *c, const char *line, size_t len,
         r = close_event(c, i, AUDIT_CLOSE_EOE);
     else if (s->ev.nrecords == 1 && audit_tables_type_is_single(type))
         r = close_event(c, i, AUDIT_CLOSE_SINGLE);
-    else if (type == AUDIT_PROCTITLE && s->queue == Q_OPEN) {
+    else if (type == AUDIT_PROCTITLE && s->queue == Q_OPEN && !c->eoe_seen) {
         queue_remove(c, i);
         queue_push(c, i, Q_SETTLED);
+        s->settle_seq = c->opened_seq;
     }
     if (r < 0)
         return r;

@@ -5,7 +5,8 @@
  * An event is closed (handed to the callback) when:
  *   - its EOE record arrives, or it is a one-record type (audit_tables);
  *   - it has its PROCTITLE (the kernel writes it last) and the stream has
- *     opened `settle_window` newer events since;
+ *     opened `settle_window` newer events since, unless the source has
+ *     been seen to write EOE records (then EOE is awaited);
  *   - the stream has opened `event_window` newer events since it opened;
  *   - as a backstop, record time has moved `time_window` seconds past it;
  *   - more than `max_open` events are open (the oldest is closed, counted);
