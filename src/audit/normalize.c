@@ -154,9 +154,26 @@ static int reserve_fields(struct audit_normalizer *n, size_t more)
     return 0;
 }
 
+/* Kernels before 2.6.25 wrote LOGIN as "login pid=1 uid=0 old auid=4294967295
+ * new auid=0 old ses=4294967295 new ses=1": a bare word "old" before a field
+ * makes it the old-NAME field (and never NAME itself). */
+static int field_id(const char *line, const struct audit_field *f)
+{
+    const char *name = line + f->name_off;
+    bool old = f->name_off >= 5 && memcmp(name - 5, " old ", 5) == 0;
+    if (!old)
+        return field_lookup(name, f->name_len);
+    char tmp[32];
+    if (f->name_len > sizeof(tmp) - 4)
+        return -1;
+    memcpy(tmp, "old-", 4);
+    memcpy(tmp + 4, name, f->name_len);
+    return field_lookup(tmp, f->name_len + 4u);
+}
+
 static void remember(struct audit_normalizer *n, const char *line, const struct audit_field *f)
 {
-    int id = field_lookup(line + f->name_off, f->name_len);
+    int id = field_id(line, f);
     if (id < 0 || n->v[id].set)
         return;
     n->v[id] = (struct fval){line + f->value_off, f->value_len, f->kind, 1};
@@ -225,7 +242,8 @@ static bool parse_i64(const struct fval *v, int64_t *out)
 static const char *decoded(struct audit_normalizer *n, const struct fval *v, enum how how,
                            size_t *len)
 {
-    if ((how == ESC || how == HEX) && v->kind == AUDIT_VALUE_PLAIN && hex_is_encoded(v->p, v->len)) {
+    if ((how == ESC || how == HEX) && v->kind == AUDIT_VALUE_PLAIN &&
+        hex_is_encoded(v->p, v->len)) {
         buf_reset(&n->scratch);
         if (buf_reserve(&n->scratch, v->len / 2) < 0) {
             *len = v->len;
@@ -426,8 +444,8 @@ static bool find_avc(const struct audit_event *ev, const char **word, size_t *wo
             continue;
         const char *line = audit_event_line(ev, i);
         const char *end = line + rec->h.enriched_off;
-        const char *p = memmem(line + rec->h.body_off, (size_t)(end - line - rec->h.body_off),
-                               "avc:", 4);
+        const char *p =
+            memmem(line + rec->h.body_off, (size_t)(end - line - rec->h.body_off), "avc:", 4);
         if (!p)
             continue;
         for (p += 4; p < end && *p == ' '; p++)
@@ -484,11 +502,16 @@ static int put_who(struct audit_normalizer *n, struct obj *parent)
         int id, enriched;
         bool group;
     } ids[] = {
-        {"auid", F_AUID, F_E_AUID, false},   {"uid", F_UID, F_E_UID, false},
-        {"euid", F_EUID, F_E_EUID, false},   {"suid", F_SUID, F_E_SUID, false},
-        {"fsuid", F_FSUID, F_E_FSUID, false}, {"gid", F_GID, F_E_GID, true},
-        {"egid", F_EGID, F_E_EGID, true},    {"sgid", F_SGID, F_E_SGID, true},
-        {"fsgid", F_FSGID, F_E_FSGID, true}, {"id", F_ID, F_E_ID, false},
+        {"auid", F_AUID, F_E_AUID, false},
+        {"uid", F_UID, F_E_UID, false},
+        {"euid", F_EUID, F_E_EUID, false},
+        {"suid", F_SUID, F_E_SUID, false},
+        {"fsuid", F_FSUID, F_E_FSUID, false},
+        {"gid", F_GID, F_E_GID, true},
+        {"egid", F_EGID, F_E_EGID, true},
+        {"sgid", F_SGID, F_E_SGID, true},
+        {"fsgid", F_FSGID, F_E_FSGID, true},
+        {"id", F_ID, F_E_ID, false},
         {"old_auid", F_OLD_AUID, F_E_OLD_AUID, false},
     };
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]) && r == 0; i++)
@@ -626,13 +649,26 @@ static int put_what(struct audit_normalizer *n, struct obj *parent, const struct
         const char *key;
         int id;
     } plain[] = {
-        {"exe", F_EXE},         {"comm", F_COMM},           {"pid", F_PID},
-        {"ppid", F_PPID},       {"argc", F_ARGC},           {"op", F_OP},
-        {"res", F_RES},         {"cmd", F_CMD},             {"grantors", F_GRANTORS},
-        {"apparmor", F_APPARMOR}, {"operation", F_OPERATION}, {"profile", F_PROFILE},
-        {"requested_mask", F_REQUESTED_MASK}, {"denied_mask", F_DENIED_MASK},
-        {"scontext", F_SCONTEXT}, {"tcontext", F_TCONTEXT}, {"tclass", F_TCLASS},
-        {"permissive", F_PERMISSIVE}, {"sig", F_SIG},      {"data", F_DATA},
+        {"exe", F_EXE},
+        {"comm", F_COMM},
+        {"pid", F_PID},
+        {"ppid", F_PPID},
+        {"argc", F_ARGC},
+        {"op", F_OP},
+        {"res", F_RES},
+        {"cmd", F_CMD},
+        {"grantors", F_GRANTORS},
+        {"apparmor", F_APPARMOR},
+        {"operation", F_OPERATION},
+        {"profile", F_PROFILE},
+        {"requested_mask", F_REQUESTED_MASK},
+        {"denied_mask", F_DENIED_MASK},
+        {"scontext", F_SCONTEXT},
+        {"tcontext", F_TCONTEXT},
+        {"tclass", F_TCLASS},
+        {"permissive", F_PERMISSIVE},
+        {"sig", F_SIG},
+        {"data", F_DATA},
     };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) && r == 0; i++)
         r = put_field(n, &o, plain[i].key, plain[i].id);
@@ -651,10 +687,10 @@ static int put_path_item(struct audit_normalizer *n, struct buf *b, const struct
         const char *name, *key;
         enum how how;
     } keys[] = {
-        {"item", "item", NUM},   {"name", "name", ESC},       {"inode", "inode", NUM},
-        {"dev", "dev", STR},     {"mode", "mode", STR},       {"ouid", "ouid", NUM},
-        {"ogid", "ogid", NUM},   {"rdev", "rdev", STR},       {"nametype", "nametype", STR},
-        {"objtype", "nametype", STR}, {"obj", "obj", STR},    {"OUID", "ouid_name", STR},
+        {"item", "item", NUM},        {"name", "name", ESC}, {"inode", "inode", NUM},
+        {"dev", "dev", STR},          {"mode", "mode", STR}, {"ouid", "ouid", NUM},
+        {"ogid", "ogid", NUM},        {"rdev", "rdev", STR}, {"nametype", "nametype", STR},
+        {"objtype", "nametype", STR}, {"obj", "obj", STR},   {"OUID", "ouid_name", STR},
         {"OGID", "ogid_name", STR},
     };
     struct obj o = {b, true};
@@ -730,7 +766,7 @@ static int put_sockaddr(struct audit_normalizer *n, struct obj *o)
         if (r == 0 && sa.abstract)
             r = obj_key(o, "abstract"), r = r < 0 ? r : json_put_raw(o->b, "true");
     }
-    if (r == 0 && sa.family == 16 && sa.netlink_pid)
+    if (r == 0 && sa.has_netlink_pid)
         r = put_i64_kv(o, "netlink_pid", sa.netlink_pid);
     return r;
 }
@@ -856,12 +892,15 @@ static int write_text(struct audit_normalizer *n, const struct audit_event *ev, 
         const char *label;
         int id, name_id;
     } items[] = {
-        {"auid", F_AUID, F_E_AUID}, {"uid", F_UID, F_E_UID},  {"euid", F_EUID, F_E_EUID},
-        {"ses", F_SES, -1},         {"tty", F_TTY, -1},       {"syscall", F_SYSCALL, F_E_SYSCALL},
-        {"exit", F_EXIT, -1},       {"op", F_OP, -1},         {"acct", F_ACCT, -1},
-        {"exe", F_EXE, -1},         {"cmd", F_CMD, -1},       {"cwd", F_CWD, -1},
-        {"name", F_NAME, -1},       {"hostname", F_HOSTNAME, -1}, {"addr", F_ADDR, -1},
-        {"res", F_RES, -1},         {"apparmor", F_APPARMOR, -1}, {"key", F_KEY, -1},
+        {"auid", F_AUID, F_E_AUID},   {"uid", F_UID, F_E_UID},
+        {"euid", F_EUID, F_E_EUID},   {"ses", F_SES, -1},
+        {"tty", F_TTY, -1},           {"syscall", F_SYSCALL, F_E_SYSCALL},
+        {"exit", F_EXIT, -1},         {"op", F_OP, -1},
+        {"acct", F_ACCT, -1},         {"exe", F_EXE, -1},
+        {"cmd", F_CMD, -1},           {"cwd", F_CWD, -1},
+        {"name", F_NAME, -1},         {"hostname", F_HOSTNAME, -1},
+        {"addr", F_ADDR, -1},         {"res", F_RES, -1},
+        {"apparmor", F_APPARMOR, -1}, {"key", F_KEY, -1},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]) && r == 0; i++)
         r = text_value(n, out, items[i].label, items[i].id, items[i].name_id);
@@ -879,8 +918,7 @@ static int write_text(struct audit_normalizer *n, const struct audit_event *ev, 
     return r < 0 ? r : buf_append(out, "\n", 1);
 }
 
-int audit_normalize_event(struct audit_normalizer *n, const struct audit_event *ev,
-                          struct buf *out)
+int audit_normalize_event(struct audit_normalizer *n, const struct audit_event *ev, struct buf *out)
 {
     size_t mark = out->len;
     int r = gather(n, ev);

@@ -60,8 +60,10 @@ int audit_sockaddr_decode(const unsigned char *b, size_t n, bool le, struct audi
     }
     case AF_NETLINK:
         out->family_name = "netlink";
-        if (n >= 8)
+        if (n >= 8) {
             out->netlink_pid = host_u32(b + 4, le);
+            out->has_netlink_pid = true;
+        }
         return 0;
     default:
         return 0;

@@ -34,13 +34,12 @@ static const char *normalize(const char *const *lines)
     return out.data;
 }
 
-#define CONTAINS(hay, needle)                                                                \
-    do {                                                                                     \
-        if (!strstr((hay), (needle))) {                                                      \
-            fprintf(stderr, "%s:%d: missing %s\n in %s\n", __FILE__, __LINE__, (needle),     \
-                    (hay));                                                                  \
-            check_failures++;                                                                \
-        }                                                                                    \
+#define CONTAINS(hay, needle)                                                                      \
+    do {                                                                                           \
+        if (!strstr((hay), (needle))) {                                                            \
+            fprintf(stderr, "%s:%d: missing %s\n in %s\n", __FILE__, __LINE__, (needle), (hay));   \
+            check_failures++;                                                                      \
+        }                                                                                          \
     } while (0)
 
 static void test_execve(void)
@@ -51,8 +50,7 @@ static void test_execve(void)
         "type=EXECVE msg=audit(1600000000.001:5): argc=4 a0=\"sh\" a1=2D63 a2_len=8 "
         "a2[0]=6563686F a2[1]=2061FF",
         "type=EXECVE msg=audit(1600000000.001:5): a2[2]=62 a3=\"last\"",
-        "type=PROCTITLE msg=audit(1600000000.001:5): proctitle=7368002D6300",
-        NULL};
+        "type=PROCTITLE msg=audit(1600000000.001:5): proctitle=7368002D6300", NULL};
     const char *j = normalize(lines);
     CONTAINS(j, "\"argv\":[\"sh\",\"-c\",\"echo a\\udcffb\",\"last\"]");
     CONTAINS(j, "\"key\":[\"exec\",\"64bit\",\"t\"]");
@@ -124,6 +122,29 @@ static void test_avc_and_paths(void)
     CONTAINS(j, "\"name\":\"shadow\"");
 }
 
+/* Old kernels: "old auid=X new auid=Y" (bare words); found by golden_compare. */
+static void test_old_style_login(void)
+{
+    const char *lines[] = {
+        "type=LOGIN msg=audit(1170021601.343:296): login pid=13015 uid=0 old auid=4294967295 "
+        "new auid=0 old ses=4294967295 new ses=7",
+        NULL};
+    const char *j = normalize(lines);
+    CONTAINS(j, "\"auid\":0,");
+    CONTAINS(j, "\"old_auid\":4294967295,\"old_auid_name\":\"unset\"");
+    CONTAINS(j, "\"session\":7,\"old_session\":4294967295");
+}
+
+/* A netlink sockaddr of the kernel (port id 0) still says so. */
+static void test_netlink_pid_zero(void)
+{
+    const char *lines[] = {
+        "type=SYSCALL msg=audit(1.000:11): arch=c000003e syscall=44 success=yes exit=40",
+        "type=SOCKADDR msg=audit(1.000:11): saddr=100000000000000000000000", NULL};
+    const char *j = normalize(lines);
+    CONTAINS(j, "\"network\":{\"family\":\"netlink\",\"netlink_pid\":0}");
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -133,6 +154,8 @@ int main(void)
     test_failure_and_sockaddr();
     test_user_record_and_enriched();
     test_avc_and_paths();
+    test_old_style_login();
+    test_netlink_pid_zero();
     audit_normalizer_free(norm);
     buf_free(&out);
     return check_status();
