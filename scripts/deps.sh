@@ -9,6 +9,7 @@ packages=(
   libaudit-dev                                    # libaudit's syscall/type/errno tables
   auditd                                          # ausearch and aureport: the peers tests compare with
   python3                                         # test harness scripts
+  python3-yaml                                    # golden_compare reads go-libaudit's YAML cases
   faketime                                        # pinned clocks in time-word tests
   clang-format clang-tidy                         # style and lint configs in the repo
 )
