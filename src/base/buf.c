@@ -26,7 +26,7 @@ void buf_free(struct buf *b)
     b->len = b->cap = 0;
 }
 
-int buf_reserve(struct buf *b, size_t extra)
+int buf_grow(struct buf *b, size_t extra)
 {
     if (extra <= b->cap - b->len)
         return 0;
@@ -41,16 +41,6 @@ int buf_reserve(struct buf *b, size_t extra)
         return -ENOMEM;
     b->data = p;
     b->cap = cap;
-    return 0;
-}
-
-int buf_append(struct buf *b, const void *p, size_t n)
-{
-    int r = buf_reserve(b, n);
-    if (r < 0)
-        return r;
-    if (n)
-        buf_put(b, p, n);
     return 0;
 }
 

@@ -22,8 +22,20 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 /* Makes room for `extra` more bytes; returns 0, -ENOMEM or -E2BIG. */
-int buf_reserve(struct buf *b, size_t extra);
-int buf_append(struct buf *b, const void *p, size_t n);
+int buf_grow(struct buf *b, size_t extra);
+static inline int buf_reserve(struct buf *b, size_t extra)
+{
+    return extra <= b->cap - b->len ? 0 : buf_grow(b, extra);
+}
+static inline int buf_append(struct buf *b, const void *p, size_t n)
+{
+    int r = buf_reserve(b, n);
+    if (r == 0 && n) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+    }
+    return r;
+}
 int buf_append_str(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline void buf_reset(struct buf *b)

@@ -6,6 +6,9 @@
 
 #include "base/utf8.h"
 
+#include <stdbool.h>
+#include <string.h>
+
 static const char hex_digits[] = "0123456789abcdef";
 
 /* 0: copy as is; 1: needs escaping or UTF-8 checking. */
@@ -38,6 +41,32 @@ static void put_escaped_byte(struct buf *b, unsigned char c)
     buf_put(b, e, n);
 }
 
+/* Word-at-a-time test for bytes that need attention: < 0x20, '"', '\\',
+ * and >= 0x7f. The usual bit tricks; a hit is confirmed byte by byte. */
+static inline bool word_is_plain(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t lt20 = (w - ones * 0x20) & ~w;
+    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+    uint64_t has_quote = (quote - ones) & ~quote, has_bslash = (bslash - ones) & ~bslash;
+    uint64_t ge7f = (w + ones * 0x01) | w; /* 0x7f + 1 sets the high bit; >= 0x80 has it */
+    return ((lt20 | has_quote | has_bslash | ge7f) & high) == 0;
+}
+
+static inline const unsigned char *skip_plain(const unsigned char *s, const unsigned char *end)
+{
+    while (end - s >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        if (!word_is_plain(w))
+            break;
+        s += 8;
+    }
+    while (s < end && !special[*s])
+        s++;
+    return s;
+}
+
 int json_put_string(struct buf *b, const char *p, size_t n)
 {
     int r = buf_reserve(b, JSON_STRING_MAX(n));
@@ -47,8 +76,7 @@ int json_put_string(struct buf *b, const char *p, size_t n)
     buf_putc(b, '"');
     while (s < end) {
         const unsigned char *run = s;
-        while (s < end && !special[*s])
-            s++;
+        s = skip_plain(s, end);
         if (s > run)
             buf_put(b, run, (size_t)(s - run));
         if (s == end)

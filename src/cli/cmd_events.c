@@ -73,10 +73,18 @@ static void usage(FILE *f)
           f);
 }
 
+/* Output goes straight to fd 1 in large writes, bypassing stdio's copy. */
 static void flush_output(struct events_run *run)
 {
-    if (run->out.len && fwrite(run->out.data, 1, run->out.len, stdout) != run->out.len)
-        run->write_error = -errno;
+    const char *p = run->out.data;
+    size_t left = run->out.len;
+    while (left && !run->write_error) {
+        ssize_t n = write(STDOUT_FILENO, p, left);
+        if (n < 0 && errno != EINTR)
+            run->write_error = -errno;
+        else if (n > 0)
+            p += n, left -= (size_t)n;
+    }
     buf_reset(&run->out);
 }
 
@@ -209,7 +217,6 @@ static int follow_path(struct audit_reader *reader, struct audit_collate *c,
     while (r == 0 && !stop_requested) {
         r = audit_reader_read_fd(reader, fd);
         flush_output(run);
-        fflush(stdout);
         struct stat now, cur;
         if (r == 0 && stat(path, &now) == 0 && fstat(fd, &cur) == 0 &&
             (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev || now.st_size < cur.st_size)) {
@@ -349,8 +356,8 @@ int cmd_events(int argc, char **argv)
         audit_collate_flush(c);
     }
     flush_output(&run);
-    if (fflush(stdout) != 0 || run.write_error) {
-        cli_error("events: writing output: %s", strerror(errno ? errno : EIO));
+    if (run.write_error) {
+        cli_error("events: writing output: %s", strerror(-run.write_error));
         status = EXIT_TROUBLE;
     }
     const struct audit_reader_stats *rs = audit_reader_stats(reader);
