@@ -20,6 +20,7 @@ struct command {
 
 static const struct command commands[] = {
     {"events", cmd_events, "collate audit records into events; print JSON or text"},
+    {"rules", cmd_rules, "print the guideline's audit rules, or lint a rules file (--check)"},
 };
 
 void cli_error(const char *fmt, ...)
