@@ -29,7 +29,7 @@ static inline const char *audit_argv_arg(const struct audit_argv *a, uint32_t i,
 {
     uint32_t start = i ? a->ends[i - 1] : 0;
     *len = a->ends[i] - start;
-    return a->bytes.data + start;
+    return a->bytes.data ? a->bytes.data + start : ""; /* all arguments empty */
 }
 
 #endif

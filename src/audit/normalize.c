@@ -48,12 +48,12 @@ static const struct {
 static uint8_t field_hash[FIELD_HASH_SIZE]; /* id + 1; 0 empty */
 static pthread_once_t field_hash_once = PTHREAD_ONCE_INIT;
 
+/* Cheap on purpose: first byte, last byte and length separate the names of
+ * fields.def well enough; collisions are resolved by probing. */
 static uint32_t name_hash(const char *p, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 16777619u;
-    return h & (FIELD_HASH_SIZE - 1);
+    return ((unsigned char)p[0] * 31u + (unsigned char)p[n - 1] * 17u + (uint32_t)n * 7u) &
+           (FIELD_HASH_SIZE - 1);
 }
 
 static void build_field_hash(void)
@@ -70,7 +70,13 @@ static int field_lookup(const char *p, size_t n)
 {
     for (uint32_t i = name_hash(p, n); field_hash[i]; i = (i + 1) & (FIELD_HASH_SIZE - 1)) {
         int id = field_hash[i] - 1;
-        if (field_info[id].len == n && memcmp(field_info[id].name, p, n) == 0)
+        if (field_info[id].len != n)
+            continue;
+        const char *name = field_info[id].name;
+        size_t k = 0;
+        while (k < n && name[k] == p[k])
+            k++;
+        if (k == n)
             return id;
     }
     return -1;
@@ -160,7 +166,8 @@ static int reserve_fields(struct audit_normalizer *n, size_t more)
 static int field_id(const char *line, const struct audit_field *f)
 {
     const char *name = line + f->name_off;
-    bool old = f->name_off >= 5 && memcmp(name - 5, " old ", 5) == 0;
+    bool old = f->name_off >= 5 && name[-1] == ' ' && name[-2] == 'd' && name[-3] == 'l' &&
+               name[-4] == 'o' && name[-5] == ' ';
     if (!old)
         return field_lookup(name, f->name_len);
     char tmp[32];
@@ -206,8 +213,13 @@ static int gather(struct audit_normalizer *n, const struct audit_event *ev)
             const struct audit_field *f = &n->fields[n->nfields + (size_t)k];
             if (rec->type == AUDIT_PATH)
                 continue;
-            if (rec->type == AUDIT_EXECVE && (r = audit_argv_add(&n->argv, line, f)) < 0)
-                return r;
+            if (rec->type == AUDIT_EXECVE) {
+                /* Arguments go to argv; of the rest only argc has a place. */
+                if ((r = audit_argv_add(&n->argv, line, f)) < 0)
+                    return r;
+                if (line[f->name_off] == 'a' && f->name_len > 1 && line[f->name_off + 1] != 'r')
+                    continue;
+            }
             remember(n, line, f);
         }
         n->nfields += (size_t)count;
@@ -234,7 +246,11 @@ static bool parse_i64(const struct fval *v, int64_t *out)
 {
     if (!v->set || v->kind != AUDIT_VALUE_PLAIN || !is_json_number(v->p, v->len))
         return false;
-    *out = strtoll(v->p, NULL, 10);
+    bool neg = v->p[0] == '-';
+    uint64_t x = 0;
+    for (uint32_t i = neg; i < v->len; i++) /* <= 19 digits: checked above */
+        x = x * 10 + (uint64_t)(v->p[i] - '0');
+    *out = neg ? -(int64_t)x : (int64_t)x;
     return true;
 }
 
@@ -262,7 +278,7 @@ struct obj {
     bool first;
 };
 
-static int obj_key(struct obj *o, const char *key)
+static inline int obj_key(struct obj *o, const char *key)
 {
     if (!o->first && buf_append(o->b, ",", 1) < 0)
         return -ENOMEM;
@@ -282,7 +298,7 @@ static int put_value(struct audit_normalizer *n, struct buf *b, const struct fva
 }
 
 /* Writes "key":value for field id when the event has it. */
-static int put_field(struct audit_normalizer *n, struct obj *o, const char *key, int id)
+static inline int put_field(struct audit_normalizer *n, struct obj *o, const char *key, int id)
 {
     const struct fval *v = &n->v[id];
     if (!v->set)
@@ -291,13 +307,13 @@ static int put_field(struct audit_normalizer *n, struct obj *o, const char *key,
     return r < 0 ? r : put_value(n, o->b, v, (enum how)field_info[id].how);
 }
 
-static int put_string_kv(struct obj *o, const char *key, const char *s, size_t len)
+static inline int put_string_kv(struct obj *o, const char *key, const char *s, size_t len)
 {
     int r = obj_key(o, key);
     return r < 0 ? r : json_put_string(o->b, s, len);
 }
 
-static int put_i64_kv(struct obj *o, const char *key, int64_t v)
+static inline int put_i64_kv(struct obj *o, const char *key, int64_t v)
 {
     int r = obj_key(o, key);
     return r < 0 ? r : json_put_i64(o->b, v);
@@ -327,8 +343,8 @@ static const char *local_name(struct name_cache_entry *cache, uint32_t id, bool 
 }
 
 /* Writes "key":id and "key_name":name; the name from ENRICHED, else local. */
-static int put_id(struct audit_normalizer *n, struct obj *o, const char *key, int id,
-                  int enriched_id, bool group)
+static int put_id(struct audit_normalizer *n, struct obj *o, const char *key,
+                  const char *name_key, int id, int enriched_id, bool group)
 {
     const struct fval *v = &n->v[id];
     if (!v->set)
@@ -336,8 +352,6 @@ static int put_id(struct audit_normalizer *n, struct obj *o, const char *key, in
     int r = put_field(n, o, key, id);
     if (r < 0)
         return r;
-    char name_key[32];
-    snprintf(name_key, sizeof(name_key), "%s_name", key);
     if (enriched_id >= 0 && n->v[enriched_id].set)
         return put_field(n, o, name_key, enriched_id);
     int64_t num;
@@ -360,22 +374,23 @@ static int put_when(struct audit_normalizer *n, struct obj *o, const struct audi
         struct tm tm;
         if (n->opt.utc ? !gmtime_r(&t, &tm) : !localtime_r(&t, &tm))
             return put_i64_kv(o, "when", ev->sec);
+        /* "YYYY-MM-DDTHH:MM:SS" then room for ".mmm", then the zone. */
         size_t len = strftime(n->when, sizeof(n->when), "%Y-%m-%dT%H:%M:%S", &tm);
         long off = n->opt.utc ? 0 : tm.tm_gmtoff;
         char sign = off < 0 ? '-' : '+';
         off = off < 0 ? -off : off;
-        /* ".mmm" goes between; keep the zone part after a NUL-free gap. */
-        snprintf(n->when + len, sizeof(n->when) - len, "%c%02ld:%02ld", sign, off / 3600,
-                 off / 60 % 60);
-        n->when_len = len;
+        snprintf(n->when + len + 4, sizeof(n->when) - len - 4, "%c%02ld:%02ld", sign,
+                 off / 3600, off / 60 % 60);
+        n->when[len] = '.';
+        n->when_len = len + 4 + strlen(n->when + len + 4);
         n->when_sec = ev->sec;
     }
-    char out[64];
-    size_t zone = strlen(n->when + n->when_len);
-    memcpy(out, n->when, n->when_len);
-    int m = snprintf(out + n->when_len, 8, ".%03u", ev->msec % 1000);
-    memcpy(out + n->when_len + (size_t)m, n->when + n->when_len, zone);
-    return put_string_kv(o, "when", out, n->when_len + (size_t)m + zone);
+    unsigned ms = ev->msec % 1000;
+    char *frac = n->when + n->when_len - 10; /* ".mmm+HH:MM" */
+    frac[1] = (char)('0' + ms / 100);
+    frac[2] = (char)('0' + ms / 10 % 10);
+    frac[3] = (char)('0' + ms % 10);
+    return put_string_kv(o, "when", n->when, n->when_len);
 }
 
 static const char *record_type_name(const struct audit_event *ev, uint32_t i, size_t *len)
@@ -428,7 +443,7 @@ static int put_keys(struct audit_normalizer *n, struct obj *o)
     return r < 0 ? r : buf_append(o->b, "]", 1);
 }
 
-static bool value_is(const struct fval *v, const char *s)
+static inline bool value_is(const struct fval *v, const char *s)
 {
     size_t n = strlen(s);
     return v->set && v->len == n && strncasecmp(v->p, s, n) == 0;
@@ -498,24 +513,25 @@ static int put_who(struct audit_normalizer *n, struct obj *parent)
         return r;
     struct obj o = {parent->b, true};
     static const struct {
-        const char *key;
+        const char *key, *name_key;
         int id, enriched;
         bool group;
     } ids[] = {
-        {"auid", F_AUID, F_E_AUID, false},
-        {"uid", F_UID, F_E_UID, false},
-        {"euid", F_EUID, F_E_EUID, false},
-        {"suid", F_SUID, F_E_SUID, false},
-        {"fsuid", F_FSUID, F_E_FSUID, false},
-        {"gid", F_GID, F_E_GID, true},
-        {"egid", F_EGID, F_E_EGID, true},
-        {"sgid", F_SGID, F_E_SGID, true},
-        {"fsgid", F_FSGID, F_E_FSGID, true},
-        {"id", F_ID, F_E_ID, false},
-        {"old_auid", F_OLD_AUID, F_E_OLD_AUID, false},
+        {"auid", "auid_name", F_AUID, F_E_AUID, false},
+        {"uid", "uid_name", F_UID, F_E_UID, false},
+        {"euid", "euid_name", F_EUID, F_E_EUID, false},
+        {"suid", "suid_name", F_SUID, F_E_SUID, false},
+        {"fsuid", "fsuid_name", F_FSUID, F_E_FSUID, false},
+        {"gid", "gid_name", F_GID, F_E_GID, true},
+        {"egid", "egid_name", F_EGID, F_E_EGID, true},
+        {"sgid", "sgid_name", F_SGID, F_E_SGID, true},
+        {"fsgid", "fsgid_name", F_FSGID, F_E_FSGID, true},
+        {"id", "id_name", F_ID, F_E_ID, false},
+        {"old_auid", "old_auid_name", F_OLD_AUID, F_E_OLD_AUID, false},
     };
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]) && r == 0; i++)
-        r = put_id(n, &o, ids[i].key, ids[i].id, ids[i].enriched, ids[i].group);
+        r = put_id(n, &o, ids[i].key, ids[i].name_key, ids[i].id, ids[i].enriched,
+                   ids[i].group);
     if (r == 0)
         r = put_field(n, &o, "session", F_SES);
     if (r == 0)
@@ -532,12 +548,17 @@ static int put_who(struct audit_normalizer *n, struct obj *parent)
 static uint32_t event_arch(struct audit_normalizer *n)
 {
     const struct fval *v = &n->v[F_ARCH];
-    if (!v->set || v->len > 8 || !v->len)
+    if (!v->set || v->len > 8 || !v->len || !hex_is_encoded(v->p, v->len & ~1u))
         return 0;
-    char tmp[9];
-    memcpy(tmp, v->p, v->len);
-    tmp[v->len] = 0;
-    return (uint32_t)strtoul(tmp, NULL, 16);
+    uint32_t x = 0;
+    for (uint32_t i = 0; i < v->len; i++) {
+        char c = v->p[i];
+        unsigned d = c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+        if (d > 15)
+            return 0;
+        x = x << 4 | d;
+    }
+    return x;
 }
 
 static int put_syscall(struct audit_normalizer *n, struct obj *o)
@@ -681,32 +702,50 @@ static int put_what(struct audit_normalizer *n, struct obj *parent, const struct
     return r < 0 ? r : buf_append(parent->b, "}", 1);
 }
 
+/* PATH fields in schema order; each field of the record is placed once. */
+#define PATH_KEY(name, key, how) {name, key, sizeof(name) - 1, how}
+static const struct {
+    const char *name, *key;
+    size_t len;
+    enum how how;
+} path_keys[] = {
+    PATH_KEY("item", "item", NUM),        PATH_KEY("name", "name", ESC),
+    PATH_KEY("inode", "inode", NUM),      PATH_KEY("dev", "dev", STR),
+    PATH_KEY("mode", "mode", STR),        PATH_KEY("ouid", "ouid", NUM),
+    PATH_KEY("ogid", "ogid", NUM),        PATH_KEY("rdev", "rdev", STR),
+    PATH_KEY("nametype", "nametype", STR), PATH_KEY("objtype", "nametype", STR),
+    PATH_KEY("obj", "obj", STR),          PATH_KEY("OUID", "ouid_name", STR),
+    PATH_KEY("OGID", "ogid_name", STR),
+};
+#define PATH_KEYS (sizeof(path_keys) / sizeof(path_keys[0]))
+
+static int path_key_index(const char *p, size_t n)
+{
+    for (size_t k = 0; k < PATH_KEYS; k++)
+        if (path_keys[k].len == n && path_keys[k].name[0] == p[0] &&
+            memcmp(path_keys[k].name, p, n) == 0)
+            return (int)k;
+    return -1;
+}
+
 static int put_path_item(struct audit_normalizer *n, struct buf *b, const struct rec_span *s)
 {
-    static const struct {
-        const char *name, *key;
-        enum how how;
-    } keys[] = {
-        {"item", "item", NUM},        {"name", "name", ESC}, {"inode", "inode", NUM},
-        {"dev", "dev", STR},          {"mode", "mode", STR}, {"ouid", "ouid", NUM},
-        {"ogid", "ogid", NUM},        {"rdev", "rdev", STR}, {"nametype", "nametype", STR},
-        {"objtype", "nametype", STR}, {"obj", "obj", STR},   {"OUID", "ouid_name", STR},
-        {"OGID", "ogid_name", STR},
-    };
+    struct fval slot[PATH_KEYS];
+    memset(slot, 0, sizeof(slot));
+    for (uint32_t i = 0; i < s->count; i++) {
+        const struct audit_field *f = &n->fields[s->first + i];
+        int k = path_key_index(s->line + f->name_off, f->name_len);
+        if (k >= 0 && !slot[k].set)
+            slot[k] = (struct fval){s->line + f->value_off, f->value_len, f->kind, 1};
+    }
     struct obj o = {b, true};
     int r = buf_append(b, "{", 1);
-    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]) && r == 0; k++) {
-        size_t nl = strlen(keys[k].name);
-        for (uint32_t i = 0; i < s->count; i++) {
-            const struct audit_field *f = &n->fields[s->first + i];
-            if (f->name_len != nl || memcmp(s->line + f->name_off, keys[k].name, nl) != 0)
-                continue;
-            struct fval v = {s->line + f->value_off, f->value_len, f->kind, 1};
-            r = obj_key(&o, keys[k].key);
-            if (r == 0)
-                r = put_value(n, b, &v, keys[k].how);
-            break;
-        }
+    for (size_t k = 0; k < PATH_KEYS && r == 0; k++) {
+        if (!slot[k].set || (k == 9 && slot[8].set)) /* objtype only when no nametype */
+            continue;
+        r = obj_key(&o, path_keys[k].key);
+        if (r == 0)
+            r = put_value(n, b, &slot[k], path_keys[k].how);
     }
     return r < 0 ? r : buf_append(b, "}", 1);
 }

@@ -45,6 +45,8 @@ static inline void buf_reset(struct buf *b)
 /* Unchecked append for callers that reserved room first (hot paths). */
 static inline void buf_put(struct buf *b, const void *p, size_t n)
 {
+    if (n == 0) /* data may still be NULL: no room was ever reserved */
+        return;
     memcpy(b->data + b->len, p, n);
     b->len += n;
 }

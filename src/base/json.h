@@ -12,6 +12,7 @@
 #include "base/buf.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* Worst-case growth of json_put_string for n input bytes. */
 #define JSON_STRING_MAX(n) (6 * (n) + 2)
@@ -19,8 +20,21 @@
 int json_put_string(struct buf *b, const char *p, size_t n);
 int json_put_u64(struct buf *b, uint64_t v);
 int json_put_i64(struct buf *b, int64_t v);
-/* Appends `"name":` (name must be plain ASCII without quotes). */
-int json_put_key(struct buf *b, const char *name);
+/* Appends `"name":` (name must be plain ASCII without quotes). Inline so
+ * that the length of a literal name is known at compile time. */
+static inline int json_put_key(struct buf *b, const char *name)
+{
+    size_t n = strlen(name);
+    int r = buf_reserve(b, n + 3);
+    if (r < 0)
+        return r;
+    b->data[b->len] = '"';
+    memcpy(b->data + b->len + 1, name, n);
+    b->data[b->len + 1 + n] = '"';
+    b->data[b->len + 2 + n] = ':';
+    b->len += n + 3;
+    return 0;
+}
 int json_put_raw(struct buf *b, const char *s); /* literal text: punctuation, true, null */
 
 /* Writes v in decimal at p (room for 20 bytes); returns the length. */

@@ -139,6 +139,9 @@ fail:
     return r;
 }
 
+/* Bytes that end a field name. */
+static const unsigned char name_stop[256] = {['='] = 1, [' '] = 1};
+
 struct field_sink {
     struct audit_field *f;
     size_t cap, n;
@@ -200,7 +203,7 @@ static void scan_fields(const char *line, const char *p, const char *end,
         while (p < end && *p == ' ')
             p++;
         const char *name = p;
-        while (p < end && *p != '=' && *p != ' ')
+        while (p < end && !name_stop[(unsigned char)*p])
             p++;
         if (p == end || *p == ' ')
             continue; /* a bare word: kept in the raw line only */
