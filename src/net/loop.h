@@ -1,0 +1,30 @@
+/*
+ * loop: a small epoll event loop. One handler per fd, a periodic tick for
+ * timers (flushes, idle expiry, stats), and a stop flag that signal
+ * handlers may set. It owns no sockets: callers open and close them.
+ */
+#ifndef LW_NET_LOOP_H
+#define LW_NET_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+#define LOOP_MAX_FDS 65536 /* the collector's hard bound on open descriptors */
+
+struct loop;
+typedef void (*loop_fn)(struct loop *l, int fd, uint32_t events, void *arg);
+typedef void (*loop_tick_fn)(struct loop *l, void *arg);
+
+struct loop *loop_new(void);
+void loop_free(struct loop *l);
+/* events: EPOLLIN / EPOLLOUT ... Returns 0 or -errno (-EMFILE past the bound). */
+int loop_add(struct loop *l, int fd, uint32_t events, loop_fn fn, void *arg);
+int loop_mod(struct loop *l, int fd, uint32_t events);
+int loop_del(struct loop *l, int fd);
+/* Runs until loop_stop; calls tick about every tick_ms. Returns 0 or -errno. */
+int loop_run(struct loop *l, int tick_ms, loop_tick_fn tick, void *arg);
+void loop_stop(struct loop *l);
+bool loop_stopping(const struct loop *l);
+
+#endif
