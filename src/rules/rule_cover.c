@@ -77,10 +77,8 @@ static bool lists_syscall(const struct rule *r, int machine, int nr)
     if (r->n_syscalls == 0)
         return true; /* auditctl adds "all" */
     while (rule_next_syscall(r, &pos, &s)) {
-        if (s.len >= sizeof(name))
+        if (!rule_syscall_name(s, name, sizeof(name)))
             continue;
-        memcpy(name, s.p, s.len);
-        name[s.len] = '\0';
         if (!strcmp(name, "all"))
             return true;
         char *end;

@@ -84,8 +84,20 @@ static bool free_text_value(struct rule_span word, struct rule_span prev)
            (word.len >= 4 && !memcmp(word.p, "obj_", 4));
 }
 
+/* A syscall name (any case) of one of the target ABIs: not a placeholder. */
+static bool known_syscall(const struct rule_lint_options *o, const char *p, size_t len)
+{
+    char name[WORD_MAX];
+    if (!rule_syscall_name((struct rule_span){p, len}, name, sizeof(name)))
+        return false;
+    for (int m = 0; m < o->n_machines; m++)
+        if (rule_arch_syscall(o->machines[m], name) >= 0)
+            return true;
+    return false;
+}
+
 /* Finds a placeholder among a line's words; returns its span, or len 0. */
-static struct rule_span find_placeholder(struct rule_span line)
+static struct rule_span find_placeholder(const struct rule_lint_options *o, struct rule_span line)
 {
     const char *p = line.p, *end = line.p + line.len;
     struct rule_span prev = {p, 0};
@@ -103,8 +115,10 @@ static struct rule_span find_placeholder(struct rule_span line)
         for (const char *q = w.p; q < p; q++)
             if (strchr("=<>&,", *q))
                 v = q + 1;
-        if (w.len && !free_text_value(w, prev) && upper_placeholder(v, (size_t)(p - v)))
-            return (struct rule_span){v, (size_t)(p - v)};
+        size_t vl = (size_t)(p - v);
+        bool syscall_word = rule_span_is(prev, "-S") && known_syscall(o, v, vl);
+        if (w.len && !free_text_value(w, prev) && !syscall_word && upper_placeholder(v, vl))
+            return (struct rule_span){v, vl};
         prev = w;
     }
     return (struct rule_span){line.p, 0};
@@ -172,10 +186,8 @@ static void lint_syscalls(struct lint *l, const struct rule_set_line *line, int 
     struct rule_span s;
     char name[WORD_MAX];
     while (rule_next_syscall(&line->rule, &pos, &s)) {
-        if (s.len >= sizeof(name))
+        if (!rule_syscall_name(s, name, sizeof(name)))
             continue;
-        memcpy(name, s.p, s.len);
-        name[s.len] = '\0';
         if (!strcmp(name, "all"))
             continue;
         bool known = isdigit((unsigned char)name[0])
@@ -248,7 +260,7 @@ static void lint_lines(struct lint *l, const struct rule_set *s, unsigned *immut
 {
     for (size_t i = 0; i < s->n && !l->stop; i++) {
         const struct rule_set_line *line = &s->lines[i];
-        struct rule_span ph = find_placeholder(line->text);
+        struct rule_span ph = find_placeholder(l->o, line->text);
         if (ph.len)
             report(l, line->line_no, column_of(line, ph.p), RULE_SEV_ERROR, "placeholder",
                    "'%.*s' is a placeholder from an example, not a value%s", (int)ph.len, ph.p,

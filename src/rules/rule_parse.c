@@ -130,26 +130,22 @@ static int opt_list(struct parse *ps, char opt, struct rule_span arg)
     return 0;
 }
 
+/* Names are letters, digits and '_' (auditctl matches them in any case and skips empty
+ * items between commas, so "EXECVE" and "execve,,unlink" load). */
 static int opt_syscall(struct parse *ps, struct rule_span arg)
 {
     if (!ps->listed || ps->r->list != RULE_LIST_EXIT)
         return fail(ps, arg, RULE_ERR_SYSCALL_LIST);
     if (ps->r->n_syscalls == RULE_MAX_SYSCALL_ARGS)
         return fail(ps, arg, RULE_ERR_TOO_MANY);
-    bool item_empty = true;
+    bool any = false;
     for (size_t i = 0; i < arg.len; i++) {
         char c = arg.p[i];
-        if (c == ',') {
-            if (item_empty)
-                return fail(ps, arg, RULE_ERR_SYSCALL_NAME);
-            item_empty = true;
-        } else if (islower((unsigned char)c) || isdigit((unsigned char)c) || c == '_') {
-            item_empty = false;
-        } else {
+        if (c != ',' && !isalnum((unsigned char)c) && c != '_')
             return fail(ps, arg, RULE_ERR_SYSCALL_NAME);
-        }
+        any |= c != ',';
     }
-    if (item_empty)
+    if (!any)
         return fail(ps, arg, RULE_ERR_SYSCALL_NAME);
     ps->r->syscalls[ps->r->n_syscalls++] = arg;
     ps->syscall_seen = true;
@@ -679,17 +675,32 @@ int rule_parse_line(const char *p, size_t len, struct rule *out)
 bool rule_next_syscall(const struct rule *r, size_t *pos, struct rule_span *name)
 {
     size_t arg = *pos / SYSCALL_POS_STRIDE, off = *pos % SYSCALL_POS_STRIDE;
-    while (arg < r->n_syscalls && off >= r->syscalls[arg].len) {
-        arg++;
-        off = 0;
+    for (;;) {
+        while (arg < r->n_syscalls && off >= r->syscalls[arg].len) {
+            arg++;
+            off = 0;
+        }
+        if (arg >= r->n_syscalls)
+            return false;
+        struct rule_span s = r->syscalls[arg];
+        const char *comma = memchr(s.p + off, ',', s.len - off);
+        size_t end = comma ? (size_t)(comma - s.p) : s.len;
+        *pos = arg * SYSCALL_POS_STRIDE + end + 1;
+        if (end > off) { /* empty items between commas are skipped, as auditctl does */
+            *name = (struct rule_span){s.p + off, end - off};
+            return true;
+        }
+        off = end + 1;
     }
-    if (arg >= r->n_syscalls)
+}
+
+bool rule_syscall_name(struct rule_span s, char *out, size_t cap)
+{
+    if (s.len >= cap)
         return false;
-    struct rule_span s = r->syscalls[arg];
-    const char *comma = memchr(s.p + off, ',', s.len - off);
-    size_t end = comma ? (size_t)(comma - s.p) : s.len;
-    *name = (struct rule_span){s.p + off, end - off};
-    *pos = arg * SYSCALL_POS_STRIDE + end + 1;
+    for (size_t i = 0; i < s.len; i++)
+        out[i] = (char)tolower((unsigned char)s.p[i]);
+    out[s.len] = '\0';
     return true;
 }
 

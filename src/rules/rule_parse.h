@@ -145,6 +145,9 @@ int rule_parse_line(const char *p, size_t len, struct rule *out);
  */
 bool rule_next_syscall(const struct rule *r, size_t *pos, struct rule_span *name);
 
+/* Copies a syscall name lower-cased (auditctl matches any case). False if it does not fit. */
+bool rule_syscall_name(struct rule_span s, char *out, size_t cap);
+
 /* The first field numbered `field` (e.g. AUDIT_ARCH), or NULL. */
 const struct rule_field *rule_find_field(const struct rule *r, int field);
 
