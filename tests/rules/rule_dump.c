@@ -17,7 +17,7 @@ static const char *const ops[] = {"=", "!=", "<", ">", "<=", ">=", "&", "&="};
 
 static void put_span(struct buf *b, struct rule_span s)
 {
-    json_put_string(b, s.p, s.len);
+    json_put_string(b, s.p ? s.p : "", s.len); /* unset spans are {NULL, 0} */
 }
 
 static void dump(struct buf *b, unsigned no, const char *text, size_t len)
