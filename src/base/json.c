@@ -89,6 +89,10 @@ int json_put_string(struct buf *b, const char *p, size_t n)
     int r = buf_reserve(b, JSON_STRING_MAX(n));
     if (r < 0)
         return r;
+    if (n == 0) { /* p may be NULL */
+        buf_put(b, "\"\"", 2);
+        return 0;
+    }
     const unsigned char *s = (const unsigned char *)p, *end = s + n;
     buf_putc(b, '"');
     while (s < end) {
