@@ -13,6 +13,12 @@ static const char *const parse_error_text[] = {
     [ERR_LINE_TOO_LONG - ERR_BASE] = "line too long",
     [ERR_TOO_MANY_FIELDS - ERR_BASE] = "too many fields",
     [ERR_BAD_SYNTAX - ERR_BASE] = "syntax error",
+    [ERR_SYSLOG_BAD_PRI - ERR_BASE] = "malformed syslog PRI",
+    [ERR_SYSLOG_BAD_TIME - ERR_BASE] = "malformed syslog time stamp",
+    [ERR_SYSLOG_BAD_HEADER - ERR_BASE] = "malformed syslog header field",
+    [ERR_SYSLOG_BAD_SD - ERR_BASE] = "malformed syslog structured data",
+    [ERR_FRAME_BAD_LENGTH - ERR_BASE] = "malformed octet count in syslog frame",
+    [ERR_FRAME_TOO_LONG - ERR_BASE] = "syslog frame too long",
 };
 
 const char *err_str(int code)

@@ -14,6 +14,12 @@ enum {
     ERR_LINE_TOO_LONG, /* longer than the named bound */
     ERR_TOO_MANY_FIELDS,
     ERR_BAD_SYNTAX, /* generic syntax error in a value */
+    ERR_SYSLOG_BAD_PRI,    /* "<N>" malformed or N > 191 */
+    ERR_SYSLOG_BAD_TIME,   /* RFC 5424 TIMESTAMP malformed or out of range */
+    ERR_SYSLOG_BAD_HEADER, /* RFC 5424 header field missing, too long or not printable */
+    ERR_SYSLOG_BAD_SD,     /* RFC 5424 STRUCTURED-DATA malformed */
+    ERR_FRAME_BAD_LENGTH,  /* RFC 6587 octet count malformed (leading 0, no SP, too many digits) */
+    ERR_FRAME_TOO_LONG,    /* frame above SYSLOG_FRAME_MAX */
     ERR_LAST
 };
 
