@@ -9,9 +9,9 @@
 #include <pthread.h>
 #include <string.h>
 
-#define SYSCALL_MAX 1024 /* above every arch's highest syscall number */
-#define ERRNO_MAX 256
-#define MACHINE_MAX 16
+#define SYSCALL_MAX    1024 /* above every arch's highest syscall number */
+#define ERRNO_MAX      256
+#define MACHINE_MAX    16
 #define TYPE_HASH_SIZE 4096 /* power of two, > 2 x the number of named types */
 
 static const char *type_names[AUDIT_TYPE_MAX - AUDIT_TYPE_MIN + 1];

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NONE UINT32_MAX
+#define NONE          UINT32_MAX
 #define RECENT_CLOSED 4096 /* direct-mapped memory of closed keys, to count splits */
 
 enum { Q_OPEN, Q_SETTLED, Q_COUNT };
@@ -158,8 +158,8 @@ static void queue_remove(struct audit_collate *c, uint32_t i)
         q->tail = s->prev;
 }
 
-static bool slot_matches(const struct audit_collate *c, uint32_t i, uint64_t hash,
-                         const char *node, size_t node_len, const struct audit_header *h)
+static bool slot_matches(const struct audit_collate *c, uint32_t i, uint64_t hash, const char *node,
+                         size_t node_len, const struct audit_header *h)
 {
     const struct slot *s = &c->pool[i];
     return s->key_hash == hash && s->ev.serial == h->serial && s->ev.sec == h->sec &&
@@ -277,8 +277,8 @@ static int open_event(struct audit_collate *c, uint64_t hash, const struct audit
     return 0;
 }
 
-static int append_record(struct slot *s, const char *line, size_t len,
-                         const struct audit_header *h, int type)
+static int append_record(struct slot *s, const char *line, size_t len, const struct audit_header *h,
+                         int type)
 {
     if (s->ev.nrecords == s->record_cap) {
         uint32_t cap = s->record_cap ? s->record_cap * 2 : 8;
@@ -317,7 +317,7 @@ static uint32_t oldest_open(const struct audit_collate *c)
 static int check_windows(struct audit_collate *c)
 {
     static const enum audit_close_reason by_queue[Q_COUNT] = {AUDIT_CLOSE_WINDOW,
-                                                             AUDIT_CLOSE_SETTLED};
+                                                              AUDIT_CLOSE_SETTLED};
     const uint32_t window[Q_COUNT] = {c->cfg.event_window, c->cfg.settle_window};
     int r = 0;
     for (int q = 0; q < Q_COUNT && r == 0; q++) {
@@ -343,8 +343,8 @@ int audit_collate_add(struct audit_collate *c, const char *line, size_t len,
 {
     if (c->stop)
         return c->stop;
-    int type = h->type_number ? h->type_number
-                              : audit_tables_type_number(line + h->type_off, h->type_len);
+    int type =
+        h->type_number ? h->type_number : audit_tables_type_number(line + h->type_off, h->type_len);
     if (type == AUDIT_EOE)
         c->eoe_seen = true;
     const char *node = line + h->node_off;

@@ -31,13 +31,13 @@ struct audit_collate_config {
     uint32_t max_open;      /* default AUDIT_COLLATE_MAX_OPEN */
 };
 
-#define AUDIT_COLLATE_EVENT_WINDOW 32768
+#define AUDIT_COLLATE_EVENT_WINDOW  32768
 #define AUDIT_COLLATE_SETTLE_WINDOW 64
-#define AUDIT_COLLATE_TIME_WINDOW 600
-#define AUDIT_COLLATE_MAX_OPEN 65536
+#define AUDIT_COLLATE_TIME_WINDOW   600
+#define AUDIT_COLLATE_MAX_OPEN      65536
 /* An event past either bound is closed and a new one started (counted). */
 #define AUDIT_EVENT_MAX_RECORDS 8192
-#define AUDIT_EVENT_MAX_BYTES (8u << 20)
+#define AUDIT_EVENT_MAX_BYTES   (8u << 20)
 
 struct audit_collate_stats {
     uint64_t records;

@@ -24,8 +24,8 @@ enum audit_close_reason {
 };
 
 struct audit_record_ref {
-    uint32_t off, len; /* the raw line in the event's text */
-    int type;          /* record type number; 0 if unknown */
+    uint32_t off, len;     /* the raw line in the event's text */
+    int type;              /* record type number; 0 if unknown */
     struct audit_header h; /* offsets relative to the line */
 };
 

@@ -15,7 +15,7 @@ struct audit_argv {
     struct buf bytes; /* decoded arguments back to back */
     uint32_t *ends;   /* ends[i]: end offset of argument i in bytes */
     uint32_t count, cap;
-    int64_t current;  /* index of the argument being filled, -1 none */
+    int64_t current; /* index of the argument being filled, -1 none */
 };
 
 void audit_argv_init(struct audit_argv *a);

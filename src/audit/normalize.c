@@ -343,8 +343,8 @@ static const char *local_name(struct name_cache_entry *cache, uint32_t id, bool 
 }
 
 /* Writes "key":id and "key_name":name; the name from ENRICHED, else local. */
-static int put_id(struct audit_normalizer *n, struct obj *o, const char *key,
-                  const char *name_key, int id, int enriched_id, bool group)
+static int put_id(struct audit_normalizer *n, struct obj *o, const char *key, const char *name_key,
+                  int id, int enriched_id, bool group)
 {
     const struct fval *v = &n->v[id];
     if (!v->set)
@@ -379,8 +379,8 @@ static int put_when(struct audit_normalizer *n, struct obj *o, const struct audi
         long off = n->opt.utc ? 0 : tm.tm_gmtoff;
         char sign = off < 0 ? '-' : '+';
         off = off < 0 ? -off : off;
-        snprintf(n->when + len + 4, sizeof(n->when) - len - 4, "%c%02ld:%02ld", sign,
-                 off / 3600, off / 60 % 60);
+        snprintf(n->when + len + 4, sizeof(n->when) - len - 4, "%c%02ld:%02ld", sign, off / 3600,
+                 off / 60 % 60);
         n->when[len] = '.';
         n->when_len = len + 4 + strlen(n->when + len + 4);
         n->when_sec = ev->sec;
@@ -530,8 +530,7 @@ static int put_who(struct audit_normalizer *n, struct obj *parent)
         {"old_auid", "old_auid_name", F_OLD_AUID, F_E_OLD_AUID, false},
     };
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]) && r == 0; i++)
-        r = put_id(n, &o, ids[i].key, ids[i].name_key, ids[i].id, ids[i].enriched,
-                   ids[i].group);
+        r = put_id(n, &o, ids[i].key, ids[i].name_key, ids[i].id, ids[i].enriched, ids[i].group);
     if (r == 0)
         r = put_field(n, &o, "session", F_SES);
     if (r == 0)
@@ -703,18 +702,21 @@ static int put_what(struct audit_normalizer *n, struct obj *parent, const struct
 }
 
 /* PATH fields in schema order; each field of the record is placed once. */
-#define PATH_KEY(name, key, how) {name, key, sizeof(name) - 1, how}
+#define PATH_KEY(name, key, how)                                                                   \
+    {                                                                                              \
+        name, key, sizeof(name) - 1, how                                                           \
+    }
 static const struct {
     const char *name, *key;
     size_t len;
     enum how how;
 } path_keys[] = {
-    PATH_KEY("item", "item", NUM),        PATH_KEY("name", "name", ESC),
-    PATH_KEY("inode", "inode", NUM),      PATH_KEY("dev", "dev", STR),
-    PATH_KEY("mode", "mode", STR),        PATH_KEY("ouid", "ouid", NUM),
-    PATH_KEY("ogid", "ogid", NUM),        PATH_KEY("rdev", "rdev", STR),
+    PATH_KEY("item", "item", NUM),         PATH_KEY("name", "name", ESC),
+    PATH_KEY("inode", "inode", NUM),       PATH_KEY("dev", "dev", STR),
+    PATH_KEY("mode", "mode", STR),         PATH_KEY("ouid", "ouid", NUM),
+    PATH_KEY("ogid", "ogid", NUM),         PATH_KEY("rdev", "rdev", STR),
     PATH_KEY("nametype", "nametype", STR), PATH_KEY("objtype", "nametype", STR),
-    PATH_KEY("obj", "obj", STR),          PATH_KEY("OUID", "ouid_name", STR),
+    PATH_KEY("obj", "obj", STR),           PATH_KEY("OUID", "ouid_name", STR),
     PATH_KEY("OGID", "ogid_name", STR),
 };
 #define PATH_KEYS (sizeof(path_keys) / sizeof(path_keys[0]))

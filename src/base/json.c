@@ -16,7 +16,10 @@ static const char hex_digits[] = "0123456789abcdef";
 
 /* 0: copy as is; 1: needs escaping or UTF-8 checking. */
 static const unsigned char special[256] = {
-    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f ... 0xff] = 1,
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x7f ... 0xff] = 1,
 };
 
 static void put_escaped_byte(struct buf *b, unsigned char c)
@@ -24,13 +27,27 @@ static void put_escaped_byte(struct buf *b, unsigned char c)
     char e[6] = {'\\', 0, 0, 0, 0, 0};
     size_t n = 2;
     switch (c) {
-    case '"': e[1] = '"'; break;
-    case '\\': e[1] = '\\'; break;
-    case '\n': e[1] = 'n'; break;
-    case '\t': e[1] = 't'; break;
-    case '\r': e[1] = 'r'; break;
-    case '\b': e[1] = 'b'; break;
-    case '\f': e[1] = 'f'; break;
+    case '"':
+        e[1] = '"';
+        break;
+    case '\\':
+        e[1] = '\\';
+        break;
+    case '\n':
+        e[1] = 'n';
+        break;
+    case '\t':
+        e[1] = 't';
+        break;
+    case '\r':
+        e[1] = 'r';
+        break;
+    case '\b':
+        e[1] = 'b';
+        break;
+    case '\f':
+        e[1] = 'f';
+        break;
     default:
         /* Control bytes and DEL as \u00XX; bytes >= 0x80 here are not UTF-8:
          * \udcXX keeps them recoverable. */

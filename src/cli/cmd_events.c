@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OUTPUT_FLUSH_BYTES (1u << 20)
-#define ERRORS_SHOWN 20
-#define FOLLOW_POLL_MS 200
+#define OUTPUT_FLUSH_BYTES    (1u << 20)
+#define ERRORS_SHOWN          20
+#define FOLLOW_POLL_MS        200
 #define FOLLOW_EXPIRE_SECONDS 2
 
 struct events_run {
@@ -100,8 +100,7 @@ static int on_event(const struct audit_event *ev, void *arg)
     return run->write_error;
 }
 
-static void on_bad_line(void *arg, const char *source, uint64_t line_no, uint64_t offset,
-                        int code)
+static void on_bad_line(void *arg, const char *source, uint64_t line_no, uint64_t offset, int code)
 {
     struct events_run *run = arg;
     if (run->quiet || ++run->errors_reported > ERRORS_SHOWN)
@@ -206,8 +205,8 @@ static void sleep_ms(long ms)
 
 /* Reads path as it grows; reopens it when it is replaced (rotation) after
  * reading the rest of the old file. Ends on SIGINT/SIGTERM. */
-static int follow_path(struct audit_reader *reader, struct audit_collate *c,
-                       struct events_run *run, const char *path)
+static int follow_path(struct audit_reader *reader, struct audit_collate *c, struct events_run *run,
+                       const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -260,16 +259,22 @@ static void print_stats(const struct audit_reader *reader, const struct audit_co
             (unsigned long long)rs->records, (unsigned long long)rs->blank,
             (unsigned long long)rs->not_audit, (unsigned long long)rs->malformed,
             (unsigned long long)cs->events, (unsigned long long)cs->late_records,
-            (unsigned long long)cs->stray_eoe,
-            (unsigned long long)cs->max_open_seen);
+            (unsigned long long)cs->stray_eoe, (unsigned long long)cs->max_open_seen);
     for (int i = 0; i < AUDIT_CLOSE_REASONS; i++)
         fprintf(stderr, " %s=%llu", audit_close_reason_name((enum audit_close_reason)i),
                 (unsigned long long)cs->closed_by[i]);
     fputc('\n', stderr);
 }
 
-enum { OPT_UTC = 256, OPT_LOCAL_NAMES, OPT_EVENT_WINDOW, OPT_SETTLE_WINDOW, OPT_TIME_WINDOW,
-       OPT_MAX_OPEN, OPT_STATS };
+enum {
+    OPT_UTC = 256,
+    OPT_LOCAL_NAMES,
+    OPT_EVENT_WINDOW,
+    OPT_SETTLE_WINDOW,
+    OPT_TIME_WINDOW,
+    OPT_MAX_OPEN,
+    OPT_STATS
+};
 
 int cmd_events(int argc, char **argv)
 {
@@ -304,17 +309,39 @@ int cmd_events(int argc, char **argv)
                 return EXIT_TROUBLE;
             }
             break;
-        case 'f': follow = true; break;
-        case 'q': quiet = true; break;
-        case OPT_UTC: nopt.utc = true; break;
-        case OPT_LOCAL_NAMES: nopt.local_names = true; break;
-        case OPT_STATS: stats = true; break;
-        case OPT_EVENT_WINDOW: target = &ccfg.event_window; break;
-        case OPT_SETTLE_WINDOW: target = &ccfg.settle_window; break;
-        case OPT_TIME_WINDOW: target = &ccfg.time_window; break;
-        case OPT_MAX_OPEN: target = &ccfg.max_open; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_TROUBLE;
+        case 'f':
+            follow = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case OPT_UTC:
+            nopt.utc = true;
+            break;
+        case OPT_LOCAL_NAMES:
+            nopt.local_names = true;
+            break;
+        case OPT_STATS:
+            stats = true;
+            break;
+        case OPT_EVENT_WINDOW:
+            target = &ccfg.event_window;
+            break;
+        case OPT_SETTLE_WINDOW:
+            target = &ccfg.settle_window;
+            break;
+        case OPT_TIME_WINDOW:
+            target = &ccfg.time_window;
+            break;
+        case OPT_MAX_OPEN:
+            target = &ccfg.max_open;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_TROUBLE;
         }
         if (target && !parse_u32(optarg, target)) {
             cli_error("events: '%s' is not a positive whole number", optarg);

@@ -165,7 +165,8 @@ static void sink_push(struct field_sink *s, const char *line, const char *name, 
     f->part = (uint8_t)part;
 }
 
-/* Scans a value starting at p; sets [*vs, *ve) and the kind; returns where the next token may start. */
+/* Scans a value starting at p; sets [*vs, *ve) and the kind; returns where the next token may
+ * start. */
 static const char *scan_value(const char *p, const char *end, enum audit_field_part part,
                               const char **vs, const char **ve, enum audit_value_kind *kind)
 {

@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct state st = {.input = data, .size = size};
     st.norm = audit_normalizer_new(NULL);
     buf_init(&st.out, 0);
-    struct audit_collate_config cfg = {.event_window = 8, .settle_window = 2, .time_window = 3,
-                                       .max_open = 16};
+    struct audit_collate_config cfg = {
+        .event_window = 8, .settle_window = 2, .time_window = 3, .max_open = 16};
     struct audit_collate *c = audit_collate_new(&cfg, on_event, &st);
     struct audit_reader *r = audit_reader_new(c, NULL, NULL);
     /* Feed in two pieces so partial lines across reads are exercised. */

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_RECORDS 12
+#define MAX_RECORDS    12
 #define LINE_MAX_BYTES 4096
 
 struct opts {
@@ -135,9 +135,9 @@ static void syscall_record(struct event *ev, int nr, bool ok, int exit_code, uns
              "arch=c000003e syscall=%d success=%s exit=%d a0=%x a1=%x a2=%x a3=0 items=%u "
              "ppid=%u pid=%u auid=%u uid=%u gid=%u euid=%u suid=%u fsuid=%u egid=%u sgid=%u "
              "fsgid=%u tty=pts%u ses=%u comm=\"%s\" exe=\"%s\" subj=unconfined key=%s",
-             nr, ok ? "yes" : "no", exit_code, pick(0xffffff), pick(0xffffff), pick(0xffff),
-             items, pid - 1, pid, uids[u], uids[u], uids[u], uids[u], uids[u], uids[u], uids[u],
-             uids[u], uids[u], pick(8), 1 + u, comm, exe, keyv);
+             nr, ok ? "yes" : "no", exit_code, pick(0xffffff), pick(0xffffff), pick(0xffff), items,
+             pid - 1, pid, uids[u], uids[u], uids[u], uids[u], uids[u], uids[u], uids[u], uids[u],
+             uids[u], pick(8), 1 + u, comm, exe, keyv);
     prefix_for(ev, "SYSCALL", p, sizeof(p));
     add_line(ev, p, body);
 }
@@ -330,8 +330,8 @@ int main(int argc, char **argv)
     struct event *slots = calloc(o.open, sizeof(*slots));
     uint32_t serials[100];
     for (int i = 0; i < 100; i++)
-        serials[i] = o.rollover ? UINT32_MAX - (uint32_t)(o.events / 2 / (o.nodes ? o.nodes : 1))
-                                : 1000;
+        serials[i] =
+            o.rollover ? UINT32_MAX - (uint32_t)(o.events / 2 / (o.nodes ? o.nodes : 1)) : 1000;
     int64_t ms = 1732270800000LL; /* 2024-11-22T10:20:00Z */
     /* active: started here; open: a record written and the event not done,
      * which is what a reader sees open at once. */

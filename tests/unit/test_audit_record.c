@@ -22,7 +22,6 @@ static int find(const char *line, int n, const char *name, int part)
     return -1;
 }
 
-
 static void test_plain_header(void)
 {
     const char *l = "type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=2 "
@@ -94,7 +93,8 @@ static void test_user_msg_and_enriched(void)
     i = find(l, n, "SADDR", AUDIT_PART_ENRICHED);
     CHECK(i >= 0 && fields[i].kind == AUDIT_VALUE_BRACED);
     if (i >= 0)
-        CHECK_MEM(l + fields[i].value_off, fields[i].value_len, " saddr_fam=inet laddr=1.2.3.4 lport=22 ");
+        CHECK_MEM(l + fields[i].value_off, fields[i].value_len,
+                  " saddr_fam=inet laddr=1.2.3.4 lport=22 ");
     CHECK(find(l, n, "msg", AUDIT_PART_BODY) < 0);
 }
 

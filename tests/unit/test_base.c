@@ -10,10 +10,13 @@ static void test_json_escape(void)
 {
     struct buf b;
     buf_init(&b, 0);
-    const char in[] = "a\"b\\c\n\x01\x7f" "\xc3\xa9" "\xff" "\xe2\x82" "z";
+    const char in[] = "a\"b\\c\n\x01\x7f"
+                      "\xc3\xa9"
+                      "\xff"
+                      "\xe2\x82"
+                      "z";
     CHECK_INT(json_put_string(&b, in, sizeof(in) - 1), 0);
-    CHECK_MEM(b.data, b.len,
-              "\"a\\\"b\\\\c\\n\\u0001\\u007f\xc3\xa9\\udcff\\udce2\\udc82z\"");
+    CHECK_MEM(b.data, b.len, "\"a\\\"b\\\\c\\n\\u0001\\u007f\xc3\xa9\\udcff\\udce2\\udc82z\"");
     buf_reset(&b);
     json_put_i64(&b, -42);
     json_put_u64(&b, 18446744073709551615ull);
