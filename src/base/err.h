@@ -13,7 +13,7 @@ enum {
     ERR_BAD_STAMP,     /* "audit(SEC.MILLI:SERIAL)" missing or malformed */
     ERR_LINE_TOO_LONG, /* longer than the named bound */
     ERR_TOO_MANY_FIELDS,
-    ERR_BAD_SYNTAX, /* generic syntax error in a value */
+    ERR_BAD_SYNTAX,        /* generic syntax error in a value */
     ERR_SYSLOG_BAD_PRI,    /* "<N>" malformed or N > 191 */
     ERR_SYSLOG_BAD_TIME,   /* RFC 5424 TIMESTAMP malformed or out of range */
     ERR_SYSLOG_BAD_HEADER, /* RFC 5424 header field missing, too long or not printable */
