@@ -1,0 +1,482 @@
+/*
+ * store: the collector's last step. Keeps one entry per active file (an fd
+ * and a write buffer), at most max_open_files of them, least recently used
+ * evicted first; appends go to the buffer, store_flush() writes them out
+ * and fsyncs per policy, which is when the collector may acknowledge.
+ * Rotates a file before a line would take it past max_file_bytes.
+ * It does not parse or format lines (the collector does), nor retain,
+ * compress or seal (see the TODOs in store.h).
+ */
+#include "store/store_int.h"
+
+#include "base/buf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+struct entry {
+    struct entry *lru_prev, *lru_next; /* most recently used at s->lru_head */
+    struct entry *dirty_prev, *dirty_next;
+    struct entry *hash_next;
+    bool dirty;    /* on the dirty list: pending bytes or an fsync owed */
+    bool unsynced; /* written since the last fdatasync */
+    int fd;        /* -1 until opened (lazily, and again after a failure) */
+    uint64_t size; /* bytes in the file on disk */
+    uint64_t hash;
+    struct buf pending;
+    size_t path_len;
+    char path[]; /* rendered, relative to the root */
+};
+
+struct store {
+    struct store_config cfg;
+    char *root, *tmpl;
+    int root_fd;
+    struct entry **table; /* chained hash of entries by path */
+    size_t table_mask;
+    struct entry *lru_head, *lru_tail, *dirty_head;
+    unsigned count;
+    int lost;         /* error that lost buffered lines since the last flush, or 0 */
+    bool need_syncfs; /* an evicted file was closed with an fsync owed */
+    struct store_stats stats;
+};
+
+void store_config_init(struct store_config *cfg)
+{
+    *cfg = (struct store_config){
+        .path_template = "%h/%p.log",
+        .num_logs = 5,
+        .file_mode = 0640,
+        .dir_mode = 0750,
+        .group = (gid_t)-1,
+        .fsync = STORE_FSYNC_BATCH,
+        .max_open_files = 1024,
+        .batch_bytes = 64 * 1024,
+    };
+}
+
+/* Zeros become defaults; then everything is checked against its bound. */
+static int config_fill(struct store_config *c)
+{
+    struct store_config d;
+    store_config_init(&d);
+    if (!c->path_template)
+        c->path_template = d.path_template;
+    c->num_logs = c->num_logs ? c->num_logs : d.num_logs;
+    c->file_mode = c->file_mode ? c->file_mode : d.file_mode;
+    c->dir_mode = c->dir_mode ? c->dir_mode : d.dir_mode;
+    c->max_open_files = c->max_open_files ? c->max_open_files : d.max_open_files;
+    c->batch_bytes = c->batch_bytes ? c->batch_bytes : d.batch_bytes;
+    if (!c->root || !c->root[0] || c->num_logs > STORE_NUM_LOGS_MAX ||
+        c->max_open_files > STORE_OPEN_FILES_MAX || c->batch_bytes > STORE_BATCH_MAX ||
+        (c->file_mode & ~0777u) || (c->dir_mode & ~0777u) || (unsigned)c->fsync > STORE_FSYNC_EVERY)
+        return -EINVAL;
+    return store_template_check(c->path_template);
+}
+
+static int root_open(struct store *s)
+{
+    if (mkdir(s->root, s->cfg.dir_mode) == 0) {
+        int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            return -errno;
+        int r = fchmod(fd, s->cfg.dir_mode) < 0 ? -errno : 0;
+        if (r == 0 && s->cfg.group != (gid_t)-1 && fchown(fd, (uid_t)-1, s->cfg.group) < 0)
+            r = -errno;
+        close(fd);
+        if (r < 0)
+            return r;
+    } else if (errno != EEXIST) {
+        return -errno;
+    }
+    /* The root itself is the administrator's path and may be a symlink;
+     * everything below it is opened relative to this fd. */
+    int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int store_open(const struct store_config *cfg, struct store **out)
+{
+    *out = NULL;
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->root_fd = -1;
+    s->cfg = *cfg;
+    int r = config_fill(&s->cfg);
+    if (r < 0)
+        goto fail;
+    size_t slots = 16;
+    while (slots < 2 * (size_t)s->cfg.max_open_files)
+        slots *= 2;
+    s->table = calloc(slots, sizeof(*s->table));
+    s->table_mask = slots - 1;
+    s->root = strdup(s->cfg.root);
+    s->tmpl = strdup(s->cfg.path_template);
+    r = -ENOMEM;
+    if (!s->table || !s->root || !s->tmpl)
+        goto fail;
+    s->cfg.root = s->root; /* the caller's strings are only borrowed */
+    s->cfg.path_template = s->tmpl;
+    if ((r = s->root_fd = root_open(s)) < 0 || (r = store_version_check(s->root_fd, &s->cfg)) < 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return r;
+}
+
+/* ---- the entry cache: hash by path, LRU list, dirty list ---- */
+
+static uint64_t path_hash(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a: the chain length is bounded by count */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void lru_unlink(struct store *s, struct entry *e)
+{
+    *(e->lru_prev ? &e->lru_prev->lru_next : &s->lru_head) = e->lru_next;
+    *(e->lru_next ? &e->lru_next->lru_prev : &s->lru_tail) = e->lru_prev;
+}
+
+static void lru_push_front(struct store *s, struct entry *e)
+{
+    e->lru_prev = NULL;
+    e->lru_next = s->lru_head;
+    *(s->lru_head ? &s->lru_head->lru_prev : &s->lru_tail) = e;
+    s->lru_head = e;
+}
+
+static void dirty_set(struct store *s, struct entry *e, bool dirty)
+{
+    if (e->dirty == dirty)
+        return;
+    e->dirty = dirty;
+    if (dirty) {
+        e->dirty_prev = NULL;
+        e->dirty_next = s->dirty_head;
+        if (s->dirty_head)
+            s->dirty_head->dirty_prev = e;
+        s->dirty_head = e;
+    } else {
+        *(e->dirty_prev ? &e->dirty_prev->dirty_next : &s->dirty_head) = e->dirty_next;
+        if (e->dirty_next)
+            e->dirty_next->dirty_prev = e->dirty_prev;
+    }
+}
+
+static struct entry *entry_find(struct store *s, const char *path, size_t n, uint64_t h)
+{
+    for (struct entry *e = s->table[h & s->table_mask]; e; e = e->hash_next)
+        if (e->hash == h && e->path_len == n && memcmp(e->path, path, n) == 0)
+            return e;
+    return NULL;
+}
+
+/* ---- writing ---- */
+
+/* Writes iov out whole (short writes resumed); returns bytes or -errno. */
+static ssize_t write_all(int fd, struct iovec *iov, int n)
+{
+    size_t done = 0;
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return done ? (ssize_t)done : -errno;
+        if (w == 0)
+            return done ? (ssize_t)done : -EIO;
+        done += (size_t)w;
+        for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
+            w -= (ssize_t)iov->iov_len;
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return (ssize_t)done;
+}
+
+static int entry_open(struct store *s, struct entry *e)
+{
+    if (e->fd >= 0)
+        return 0;
+    const char *leaf;
+    int dir = store_dir_open(s->root_fd, e->path, &s->cfg, true, &leaf);
+    if (dir < 0)
+        return dir;
+    int fd = store_file_open(dir, leaf, &s->cfg, &e->size);
+    close(dir);
+    if (fd < 0)
+        return fd;
+    e->fd = fd;
+    s->stats.open_files++;
+    return 0;
+}
+
+/*
+ * The one place where bytes reach a file: the pending buffer, then `extra`
+ * (a line too long to buffer) if any. What was written leaves the buffer;
+ * on error the rest stays there and the error is counted and returned.
+ * TODO(sealing, issue 4): records enter the hash chain here.
+ */
+static int entry_write(struct store *s, struct entry *e, const char *extra, size_t extra_len)
+{
+    if (e->pending.len == 0 && extra_len == 0)
+        return 0;
+    int r = entry_open(s, e);
+    struct iovec iov[3] = {
+        {e->pending.data, e->pending.len}, {(void *)extra, extra_len}, {"\n", 1}};
+    ssize_t w = r;
+    if (r == 0)
+        w = write_all(e->fd, iov, extra_len ? 3 : 1);
+    size_t from_buf = w > 0 ? ((size_t)w < e->pending.len ? (size_t)w : e->pending.len) : 0;
+    if (w > 0) {
+        e->size += (uint64_t)w;
+        e->unsynced = s->cfg.fsync != STORE_FSYNC_NONE;
+        memmove(e->pending.data, e->pending.data + from_buf, e->pending.len - from_buf);
+        e->pending.len -= from_buf;
+    }
+    size_t want = e->pending.len + from_buf + (extra_len ? extra_len + 1 : 0);
+    if (w >= 0 && (size_t)w == want)
+        return 0;
+    s->stats.write_errors++;
+    return w < 0 ? (int)w : -EIO;
+}
+
+static int entry_sync(struct store *s, struct entry *e)
+{
+    if (!e->unsynced)
+        return 0;
+    if (fdatasync(e->fd) < 0) {
+        s->stats.write_errors++;
+        return -errno;
+    }
+    e->unsynced = false;
+    s->stats.syncs++;
+    return 0;
+}
+
+/* Writes what the entry holds, closes its fd and frees it. Lines that could
+ * not be written are counted as dropped and make the next flush fail. */
+static void entry_release(struct store *s, struct entry *e)
+{
+    int r = entry_write(s, e, NULL, 0);
+    if (r < 0) {
+        for (const char *p = e->pending.data, *end = p + e->pending.len;
+             p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+            s->stats.dropped++;
+        s->lost = s->lost ? s->lost : r;
+    }
+    if (e->fd >= 0) {
+        if (e->unsynced)
+            s->need_syncfs = true; /* store_flush() syncs the file system */
+        close(e->fd);
+        s->stats.open_files--;
+    }
+    struct entry **pp = &s->table[e->hash & s->table_mask];
+    while (*pp != e)
+        pp = &(*pp)->hash_next;
+    *pp = e->hash_next;
+    lru_unlink(s, e);
+    dirty_set(s, e, false);
+    buf_free(&e->pending);
+    s->count--;
+    free(e);
+}
+
+static struct entry *entry_get(struct store *s, const char *path, size_t n)
+{
+    uint64_t h = path_hash(path, n);
+    struct entry *e = entry_find(s, path, n, h);
+    if (e) {
+        if (e != s->lru_head) {
+            lru_unlink(s, e);
+            lru_push_front(s, e);
+        }
+        return e;
+    }
+    while (s->count >= s->cfg.max_open_files)
+        entry_release(s, s->lru_tail);
+    e = calloc(1, sizeof(*e) + n + 1);
+    if (!e)
+        return NULL;
+    e->fd = -1;
+    e->hash = h;
+    e->path_len = n;
+    memcpy(e->path, path, n + 1);
+    buf_init(&e->pending, s->cfg.batch_bytes);
+    e->hash_next = s->table[h & s->table_mask];
+    s->table[h & s->table_mask] = e;
+    lru_push_front(s, e);
+    s->count++;
+    return e;
+}
+
+/* ---- rotation ---- */
+
+static int entry_rotate(struct store *s, struct entry *e)
+{
+    /* Flushed and synced first: what was acknowledged, or is about to be,
+     * must be on disk before its file changes name. */
+    int r = entry_write(s, e, NULL, 0);
+    if (r == 0)
+        r = entry_sync(s, e);
+    if (r < 0)
+        return r;
+    const char *leaf;
+    int dir = store_dir_open(s->root_fd, e->path, &s->cfg, true, &leaf);
+    if (dir < 0) {
+        s->stats.write_errors++;
+        return dir;
+    }
+    r = store_rotate(dir, leaf, e->fd, &s->cfg);
+    close(dir);
+    if (r < 0) {
+        s->stats.write_errors++;
+        return r;
+    }
+    s->stats.rotations++;
+    close(e->fd);
+    e->fd = -1;
+    e->size = 0;
+    s->stats.open_files--;
+    return 0; /* the new active file is opened by the next write */
+}
+
+/* ---- the API ---- */
+
+static int render(const struct store *s, const char *host, size_t host_len, const char *program,
+                  size_t program_len, char *path, size_t cap)
+{
+    char h[STORE_NAME_MAX + 1], p[STORE_NAME_MAX + 1];
+    int r = store_name_sanitize(host, host_len, h, sizeof(h));
+    if (r >= 0)
+        r = store_name_sanitize(program, program_len, p, sizeof(p));
+    if (r >= 0)
+        r = store_path_render(s->tmpl, h, p, path, cap);
+    return r;
+}
+
+int store_append(struct store *s, const char *host, size_t host_len, const char *program,
+                 size_t program_len, const char *line, size_t len)
+{
+    if (memchr(line, '\n', len))
+        return -EINVAL;
+    char path[STORE_PATH_MAX];
+    int r = render(s, host, host_len, program, program_len, path, sizeof(path));
+    if (r < 0)
+        return r;
+    struct entry *e = entry_get(s, path, (size_t)r);
+    if (!e)
+        return -ENOMEM;
+    if ((r = entry_open(s, e)) < 0) {
+        s->stats.write_errors++;
+        return r;
+    }
+    uint64_t now = e->size + e->pending.len;
+    if (s->cfg.max_file_bytes && s->cfg.num_logs >= 2 && now > 0 &&
+        now + len + 1 > s->cfg.max_file_bytes && (r = entry_rotate(s, e)) < 0)
+        return r;
+    bool fits = e->pending.len + len + 1 <= s->cfg.batch_bytes;
+    if (!fits && (r = entry_write(s, e, NULL, 0)) < 0)
+        return r;
+    if (len + 1 <= s->cfg.batch_bytes) {
+        if ((r = buf_reserve(&e->pending, len + 1)) < 0)
+            return r;
+        buf_put(&e->pending, line, len);
+        buf_putc(&e->pending, '\n');
+    } else if ((r = entry_write(s, e, line, len)) < 0) {
+        return r;
+    }
+    dirty_set(s, e, true);
+    s->stats.lines++;
+    s->stats.bytes += len + 1;
+    if (s->cfg.fsync == STORE_FSYNC_EVERY) {
+        if ((r = entry_write(s, e, NULL, 0)) < 0 || (r = entry_sync(s, e)) < 0)
+            return r;
+        dirty_set(s, e, false);
+    }
+    return 0;
+}
+
+int store_flush(struct store *s)
+{
+    int first = s->lost;
+    s->lost = 0;
+    for (struct entry *e = s->dirty_head, *next; e; e = next) {
+        next = e->dirty_next;
+        int r = entry_write(s, e, NULL, 0);
+        if (r == 0)
+            r = entry_sync(s, e);
+        if (r == 0)
+            dirty_set(s, e, false);
+        else if (first == 0)
+            first = r;
+    }
+    if (s->need_syncfs && s->cfg.fsync != STORE_FSYNC_NONE) {
+        if (syncfs(s->root_fd) < 0) {
+            s->stats.write_errors++;
+            first = first ? first : -errno;
+        } else {
+            s->need_syncfs = false;
+            s->stats.syncs++;
+        }
+    }
+    return first;
+}
+
+int store_reopen(struct store *s)
+{
+    int r = store_flush(s);
+    while (s->lru_head)
+        entry_release(s, s->lru_head);
+    if (r == 0)
+        r = s->lost;
+    s->lost = 0;
+    int fd = root_open(s);
+    int v = fd < 0 ? fd : store_version_check(fd, &s->cfg);
+    if (v < 0) {
+        if (fd >= 0)
+            close(fd);
+        return r ? r : v; /* keep the old root fd: still a place to write */
+    }
+    close(s->root_fd);
+    s->root_fd = fd;
+    return r;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    if (s->table) {
+        store_flush(s);
+        while (s->lru_head)
+            entry_release(s, s->lru_head);
+        if (s->need_syncfs && s->cfg.fsync != STORE_FSYNC_NONE)
+            syncfs(s->root_fd);
+    }
+    if (s->root_fd >= 0)
+        close(s->root_fd);
+    free(s->table);
+    free(s->root);
+    free(s->tmpl);
+    free(s);
+}
+
+void store_get_stats(const struct store *s, struct store_stats *out)
+{
+    *out = s->stats;
+}
