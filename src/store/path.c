@@ -166,7 +166,7 @@ int store_dir_open(int root_fd, const char *relpath, const struct store_config *
     return fd;
 }
 
-int store_file_open(int dir_fd, const char *leaf, const struct store_config *cfg, uint64_t *size)
+int store_file_open(int dir_fd, const char *leaf, const struct store_config *cfg, struct stat *st)
 {
     /* O_NONBLOCK: a FIFO planted in the store must not hang the collector. */
     const int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
@@ -180,9 +180,8 @@ int store_file_open(int dir_fd, const char *leaf, const struct store_config *cfg
     }
     if (fd < 0)
         return -errno;
-    struct stat st;
-    int r = fstat(fd, &st) < 0 ? -errno : 0;
-    if (r == 0 && (!S_ISREG(st.st_mode) || st.st_nlink > 1))
+    int r = fstat(fd, st) < 0 ? -errno : 0;
+    if (r == 0 && (!S_ISREG(st->st_mode) || st->st_nlink > 1))
         r = -EPERM; /* a hard link could point anywhere on this file system */
     if (r == 0 && created)
         r = set_owner_mode(fd, cfg->file_mode, cfg);
@@ -192,6 +191,5 @@ int store_file_open(int dir_fd, const char *leaf, const struct store_config *cfg
         close(fd);
         return r;
     }
-    *size = (uint64_t)st.st_size;
     return fd;
 }

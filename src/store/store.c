@@ -20,12 +20,15 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#define STORE_SYNCFS_FILES 8 /* more files to sync than this: one syncfs instead */
+
 struct entry {
     struct entry *lru_prev, *lru_next; /* most recently used at s->lru_head */
     struct entry *dirty_prev, *dirty_next;
     struct entry *hash_next;
     bool dirty;    /* on the dirty list: pending bytes or an fsync owed */
     bool unsynced; /* written since the last fdatasync */
+    bool other_fs; /* not on the root's file system: syncfs(root) misses it */
     int fd;        /* -1 until opened (lazily, and again after a failure) */
     uint64_t size; /* bytes in the file on disk */
     uint64_t hash;
@@ -38,10 +41,11 @@ struct store {
     struct store_config cfg;
     char *root, *tmpl;
     int root_fd;
+    dev_t root_dev;
     struct entry **table; /* chained hash of entries by path */
     size_t table_mask;
     struct entry *lru_head, *lru_tail, *dirty_head;
-    unsigned count;
+    unsigned count, ndirty;
     int lost;         /* error that lost buffered lines since the last flush, or 0 */
     bool need_syncfs; /* an evicted file was closed with an fsync owed */
     struct store_stats stats;
@@ -80,7 +84,7 @@ static int config_fill(struct store_config *c)
     return store_template_check(c->path_template);
 }
 
-static int root_open(struct store *s)
+static int root_open(struct store *s, dev_t *dev)
 {
     if (mkdir(s->root, s->cfg.dir_mode) == 0) {
         int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -98,7 +102,15 @@ static int root_open(struct store *s)
     /* The root itself is the administrator's path and may be a symlink;
      * everything below it is opened relative to this fd. */
     int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    return fd < 0 ? -errno : fd;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int r = -errno;
+        if (fd >= 0)
+            close(fd);
+        return r;
+    }
+    *dev = st.st_dev;
+    return fd;
 }
 
 int store_open(const struct store_config *cfg, struct store **out)
@@ -124,7 +136,8 @@ int store_open(const struct store_config *cfg, struct store **out)
         goto fail;
     s->cfg.root = s->root; /* the caller's strings are only borrowed */
     s->cfg.path_template = s->tmpl;
-    if ((r = s->root_fd = root_open(s)) < 0 || (r = store_version_check(s->root_fd, &s->cfg)) < 0)
+    if ((r = s->root_fd = root_open(s, &s->root_dev)) < 0 ||
+        (r = store_version_check(s->root_fd, &s->cfg)) < 0)
         goto fail;
     *out = s;
     return 0;
@@ -162,6 +175,7 @@ static void dirty_set(struct store *s, struct entry *e, bool dirty)
     if (e->dirty == dirty)
         return;
     e->dirty = dirty;
+    s->ndirty += dirty ? 1 : -1u;
     if (dirty) {
         e->dirty_prev = NULL;
         e->dirty_next = s->dirty_head;
@@ -216,11 +230,14 @@ static int entry_open(struct store *s, struct entry *e)
     int dir = store_dir_open(s->root_fd, e->path, &s->cfg, true, &leaf);
     if (dir < 0)
         return dir;
-    int fd = store_file_open(dir, leaf, &s->cfg, &e->size);
+    struct stat st;
+    int fd = store_file_open(dir, leaf, &s->cfg, &st);
     close(dir);
     if (fd < 0)
         return fd;
     e->fd = fd;
+    e->size = (uint64_t)st.st_size;
+    e->other_fs = st.st_dev != s->root_dev;
     s->stats.open_files++;
     return 0;
 }
@@ -280,7 +297,9 @@ static void entry_release(struct store *s, struct entry *e)
         s->lost = s->lost ? s->lost : r;
     }
     if (e->fd >= 0) {
-        if (e->unsynced)
+        if (e->unsynced && e->other_fs && entry_sync(s, e) < 0)
+            s->lost = s->lost ? s->lost : -EIO;
+        else if (e->unsynced)
             s->need_syncfs = true; /* store_flush() syncs the file system */
         close(e->fd);
         s->stats.open_files--;
@@ -411,29 +430,50 @@ int store_append(struct store *s, const char *host, size_t host_len, const char 
     return 0;
 }
 
-int store_flush(struct store *s)
+/* With many files to sync, one syncfs of the root's file system costs one
+ * journal commit where an fdatasync per file costs one each. */
+static bool flush_by_syncfs(const struct store *s)
 {
-    int first = s->lost;
-    s->lost = 0;
+    return s->cfg.fsync == STORE_FSYNC_BATCH && s->ndirty > STORE_SYNCFS_FILES;
+}
+
+static int sync_all(struct store *s)
+{
+    if (syncfs(s->root_fd) < 0) {
+        s->stats.write_errors++;
+        return -errno;
+    }
+    s->stats.syncs++;
+    s->need_syncfs = false;
     for (struct entry *e = s->dirty_head, *next; e; e = next) {
         next = e->dirty_next;
-        int r = entry_write(s, e, NULL, 0);
-        if (r == 0)
-            r = entry_sync(s, e);
-        if (r == 0)
+        if (!e->other_fs)
+            e->unsynced = false;
+        if (e->pending.len == 0 && !e->unsynced)
             dirty_set(s, e, false);
-        else if (first == 0)
+    }
+    return 0;
+}
+
+int store_flush(struct store *s)
+{
+    int first = s->lost, r;
+    s->lost = 0;
+    bool by_syncfs = flush_by_syncfs(s);
+    for (struct entry *e = s->dirty_head, *next; e; e = next) {
+        next = e->dirty_next;
+        r = entry_write(s, e, NULL, 0);
+        bool fd_sync = !by_syncfs || e->other_fs;
+        if (r == 0 && fd_sync)
+            r = entry_sync(s, e);
+        if (r == 0 && fd_sync)
+            dirty_set(s, e, false);
+        else if (r < 0 && first == 0)
             first = r;
     }
-    if (s->need_syncfs && s->cfg.fsync != STORE_FSYNC_NONE) {
-        if (syncfs(s->root_fd) < 0) {
-            s->stats.write_errors++;
-            first = first ? first : -errno;
-        } else {
-            s->need_syncfs = false;
-            s->stats.syncs++;
-        }
-    }
+    if ((by_syncfs || s->need_syncfs) && s->cfg.fsync != STORE_FSYNC_NONE &&
+        (r = sync_all(s)) < 0 && first == 0)
+        first = r;
     return first;
 }
 
@@ -445,7 +485,8 @@ int store_reopen(struct store *s)
     if (r == 0)
         r = s->lost;
     s->lost = 0;
-    int fd = root_open(s);
+    dev_t dev;
+    int fd = root_open(s, &dev);
     int v = fd < 0 ? fd : store_version_check(fd, &s->cfg);
     if (v < 0) {
         if (fd >= 0)
@@ -454,6 +495,7 @@ int store_reopen(struct store *s)
     }
     close(s->root_fd);
     s->root_fd = fd;
+    s->root_dev = dev;
     return r;
 }
 

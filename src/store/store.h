@@ -34,7 +34,8 @@
 
 /* BATCH is 0 so that a zeroed config keeps acknowledged data safe. */
 enum store_fsync {
-    STORE_FSYNC_BATCH, /* store_flush() fdatasyncs every file written since the last flush */
+    STORE_FSYNC_BATCH, /* store_flush() fdatasyncs the files written since the last one
+                          (one syncfs of the root's file system when there are many) */
     STORE_FSYNC_NONE,  /* write(2) at flush; the kernel decides when it reaches the disk */
     STORE_FSYNC_EVERY, /* every append is written and fdatasynced before it returns */
 };

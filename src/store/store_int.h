@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #define STORE_DEPTH_MAX     8   /* components in a path template */
 #define STORE_COMPONENT_MAX 240 /* bytes of one rendered component: room for ".999", ".zst" */
@@ -27,8 +28,8 @@ int store_dir_open(int root_fd, const char *relpath, const struct store_config *
                    const char **leaf);
 /* Opens (creating) the active file leaf in dir_fd for appending; refuses
  * symlinks, non-regular files and files with other hard links (-EPERM).
- * *size gets its current size. Returns the fd or a negative errno. */
-int store_file_open(int dir_fd, const char *leaf, const struct store_config *cfg, uint64_t *size);
+ * *st gets its fstat. Returns the fd or a negative errno. */
+int store_file_open(int dir_fd, const char *leaf, const struct store_config *cfg, struct stat *st);
 /* Rotates leaf in dir_fd: leaf.N-2 -> leaf.N-1 ... leaf -> leaf.1 (N =
  * num_logs, the oldest replaced), then makes fd (the old active file)
  * read-only. The caller has flushed and synced fd before. */

@@ -598,6 +598,23 @@ static void test_flush_visibility(void)
     CHECK_STR(slurp("h/p.log"), "buffered\nat once\nlater\n");
     CHECK_INT(stats(s).syncs, 0);
     store_close(s);
+    /* BATCH with many files to sync: one syncfs covers them all. */
+    cfg = (struct store_config){.group = (gid_t)-1};
+    s = open_store(&cfg);
+    char host[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(host, sizeof(host), "many%d", i);
+        CHECK_INT(put(s, host, "p", host), 0);
+    }
+    CHECK_INT(store_flush(s), 0);
+    CHECK_INT(stats(s).syncs, 1);
+    CHECK_STR(slurp("many19/p.log"), "many19\n");
+    CHECK_INT(put(s, "many3", "p", "again"), 0);
+    CHECK_INT(store_flush(s), 0); /* all synced by then: only the new one */
+    CHECK_INT(stats(s).syncs, 2);
+    CHECK_INT(store_flush(s), 0);
+    CHECK_INT(stats(s).syncs, 2);
+    store_close(s);
     /* BATCH with evictions: the evicted file's sync is owed, and paid by
      * the next flush with one syncfs. */
     cfg = (struct store_config){.group = (gid_t)-1, .max_open_files = 1};
