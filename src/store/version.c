@@ -20,6 +20,9 @@
 #define VERSION_FILE_MAX 4096
 #define VERSION_TMP      STORE_VERSION_FILE ".tmp"
 #define VERSION_MAGIC    "logward-store "
+/* Readable by all: no secret in it, and a collector that has dropped
+ * privileges after creating the store must still read it on SIGHUP. */
+#define VERSION_MODE 0444
 
 static int version_parse(const char *p, size_t n)
 {
@@ -41,12 +44,12 @@ static int version_write(int root_fd, const struct store_config *cfg)
     int n = snprintf(text, sizeof(text), VERSION_MAGIC "%d\n", STORE_FORMAT_VERSION);
     unlinkat(root_fd, VERSION_TMP, 0); /* a leftover from a crash */
     int fd = openat(root_fd, VERSION_TMP, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    cfg->file_mode & 0444);
+                    VERSION_MODE);
     if (fd < 0)
         return -errno;
     ssize_t w = write(fd, text, (size_t)n);
     int r = w == n ? 0 : w < 0 ? -errno : -EIO;
-    if (r == 0 && fchmod(fd, cfg->file_mode & 0444) < 0)
+    if (r == 0 && fchmod(fd, VERSION_MODE) < 0)
         r = -errno;
     if (r == 0 && cfg->group != (gid_t)-1 && fchown(fd, (uid_t)-1, cfg->group) < 0)
         r = -errno;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char base[64], root[96], outside[96];
@@ -323,7 +324,7 @@ static void test_version(void)
     struct store_config cfg = {.group = (gid_t)-1};
     struct store *s = open_store(&cfg);
     store_close(s);
-    CHECK_INT(mode_of(STORE_VERSION_FILE), 0440);
+    CHECK_INT(mode_of(STORE_VERSION_FILE), 0444);
     s = open_store(&cfg); /* a store of our own version opens again */
     store_close(s);
     char p[256];
@@ -690,6 +691,38 @@ static void test_reopen(void)
     teardown();
 }
 
+/* The collector's order: open the store as root, hand the root to an
+ * unprivileged user, drop privileges; SIGHUP's reopen must still work. */
+static void test_reopen_unprivileged(void)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "skipped: reopen after dropping privileges needs root\n");
+        return;
+    }
+    setup();
+    struct store_config cfg = {.group = (gid_t)-1};
+    struct store *s = open_store(&cfg);
+    CHECK_INT(chown(base, 65534, 65534), 0);
+    CHECK_INT(chown(root, 65534, 65534), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(2);
+        int r = store_reopen(s);
+        if (r == 0)
+            r = put(s, "h", "p", "as nobody");
+        if (r == 0)
+            r = store_flush(s);
+        _exit(r == 0 ? 0 : 1);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_STR(slurp("h/p.log"), "as nobody\n");
+    store_close(s);
+    teardown();
+}
+
 int main(void)
 {
     umask(077); /* modes must come out exact whatever the umask */
@@ -707,5 +740,6 @@ int main(void)
     test_flush_visibility();
     test_write_errors();
     test_reopen();
+    test_reopen_unprivileged();
     return check_status();
 }
