@@ -1,0 +1,194 @@
+/*
+ * ingest: syslog message -> stored line. Uses the pure parser
+ * (wire/syslog_msg) and the store; knows nothing of sockets or framing.
+ * The line format is described in ingest.h and docs/formats.md.
+ */
+#include "collector/ingest.h"
+
+#include "store/store.h"
+#include "wire/syslog_msg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#define INGEST_LINE_MAX (SYSLOG_MSG_MAX * 4 + 1024) /* every byte may become #ooo */
+
+struct ingest {
+    struct store *store;
+    enum host_source host_from;
+    struct buf line;
+    struct ingest_stats stats;
+};
+
+struct ingest *ingest_new(struct store *store, enum host_source host_from)
+{
+    struct ingest *in = calloc(1, sizeof(*in));
+    if (!in)
+        return NULL;
+    in->store = store;
+    in->host_from = host_from;
+    buf_init(&in->line, INGEST_LINE_MAX);
+    return in;
+}
+
+void ingest_free(struct ingest *in)
+{
+    if (!in)
+        return;
+    buf_free(&in->line);
+    free(in);
+}
+
+const struct ingest_stats *ingest_stats(const struct ingest *in)
+{
+    return &in->stats;
+}
+
+size_t ingest_peer_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (!sa)
+        return (size_t)snprintf(out, cap, "local");
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)cap);
+        else
+            inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+    }
+    return strlen(out);
+}
+
+/* Appends p[0..n) with control bytes as #ooo (rsyslog's escape). */
+static void put_escaped(struct buf *b, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == 0x7f) {
+            char e[4] = {'#', (char)('0' + (c >> 6)), (char)('0' + ((c >> 3) & 7)),
+                         (char)('0' + (c & 7))};
+            buf_put(b, e, 4);
+        } else {
+            buf_putc(b, (char)c);
+        }
+    }
+}
+
+/* RFC 3339 time: the sender's when complete, else completed or replaced by
+ * the time of receipt (year and zone from this host, as rsyslog does). */
+static void put_time(struct buf *b, const struct syslog_msg *m, bool parsed)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    struct tm tm;
+    localtime_r(&now.tv_sec, &tm);
+    long off = tm.tm_gmtoff / 60;
+    unsigned usec = (unsigned)now.tv_usec;
+    int frac_digits = 6;
+    if (parsed && (m->flags & SYSLOG_MSG_HAS_TIME)) {
+        int year = (m->flags & SYSLOG_MSG_HAS_YEAR) ? m->year : tm.tm_year + 1900;
+        if (!(m->flags & SYSLOG_MSG_HAS_YEAR) && m->month > tm.tm_mon + 2)
+            year--; /* December's message read in January */
+        tm.tm_year = year - 1900;
+        tm.tm_mon = m->month - 1;
+        tm.tm_mday = m->day;
+        tm.tm_hour = m->hour;
+        tm.tm_min = m->minute;
+        tm.tm_sec = m->second;
+        if (m->flags & SYSLOG_MSG_HAS_TZ)
+            off = m->tz_minutes;
+        usec = m->nanosecond / 1000;
+        frac_digits = (m->flags & SYSLOG_MSG_HAS_FRAC) ? 6 : 0;
+    }
+    char sign = off < 0 ? '-' : '+';
+    long a = off < 0 ? -off : off;
+    char tmp[64];
+    int n;
+    if (frac_digits)
+        n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06u%c%02ld:%02ld ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     usec, sign, a / 60, a % 60);
+    else
+        n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     sign, a / 60, a % 60);
+    buf_put(b, tmp, (size_t)n);
+}
+
+int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *msg, size_t len)
+{
+    in->stats.received++;
+    struct syslog_msg m;
+    size_t err_off;
+    bool parsed = syslog_msg_parse(msg, len, &m, &err_off) >= 0;
+    char peer[INET6_ADDRSTRLEN + 8];
+    size_t peer_len = ingest_peer_text(o->peer, peer, sizeof(peer));
+    const char *claimed = parsed && m.host_len ? msg + m.host_off : "-";
+    size_t claimed_len = parsed && m.host_len ? m.host_len : 1;
+    const char *prog = "unparsed", *pid = NULL;
+    size_t prog_len = 8, pid_len = 0;
+    if (parsed) {
+        prog = m.app_len ? msg + m.app_off : "syslog";
+        prog_len = m.app_len ? m.app_len : 6;
+        pid = m.procid_len ? msg + m.procid_off : NULL;
+        pid_len = m.procid_len;
+    } else {
+        in->stats.unparsed++;
+    }
+    /* Where it is filed: proven identity first, then per configuration. */
+    const char *host = peer;
+    size_t host_len = peer_len;
+    if (o->identity) {
+        host = o->identity;
+        host_len = strlen(o->identity);
+    } else if (in->host_from == HOST_FROM_CLAIMED && parsed && m.host_len) {
+        host = claimed;
+        host_len = claimed_len;
+    }
+    const char *body = parsed ? msg + m.msg_off : msg;
+    size_t body_len = parsed ? m.msg_len : len;
+    struct buf *b = &in->line;
+    buf_reset(b);
+    size_t need = 64 + 4 * (claimed_len + prog_len + pid_len + body_len) + peer_len + 256;
+    int r = buf_reserve(b, need);
+    if (r < 0) {
+        in->stats.store_errors++;
+        return r;
+    }
+    put_time(b, &m, parsed);
+    put_escaped(b, claimed, claimed_len);
+    buf_putc(b, ' ');
+    put_escaped(b, prog, prog_len);
+    if (pid) {
+        buf_putc(b, '[');
+        put_escaped(b, pid, pid_len);
+        buf_putc(b, ']');
+    }
+    buf_put(b, ": ", 2);
+    put_escaped(b, body, body_len);
+    buf_put(b, "\tpeer=", 6);
+    buf_put(b, peer, peer_len);
+    buf_put(b, " via=", 5);
+    buf_put(b, o->transport, strlen(o->transport));
+    buf_put(b, " id=", 4);
+    if (o->identity)
+        put_escaped(b, o->identity, strlen(o->identity));
+    else
+        buf_putc(b, '-');
+    r = store_append(in->store, host, host_len, prog, prog_len, b->data, b->len);
+    if (r < 0) {
+        in->stats.store_errors++;
+        return r;
+    }
+    in->stats.stored++;
+    return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * ingest: one received syslog message -> one stored line, in the file of
+ * the host it is filed under and the program that sent it:
+ *
+ *   TIMESTAMP CLAIMED-HOST PROGRAM[PID]: MESSAGE<TAB>peer=ADDR via=TRANSPORT id=IDENTITY
+ *
+ * TIMESTAMP is RFC 3339 with offset: the sender's when it carries a zone,
+ * else the time of receipt. Control bytes of the message (TAB, LF, NUL...)
+ * are written as #ooo (octal, as rsyslog does) so one message is one line
+ * and the last TAB always starts the metadata. The host directory comes from
+ * the authenticated identity, else the peer address, or the claimed name if
+ * configured so (docs/formats.md). Parsing failures are stored all the same
+ * (raw, program "unparsed") and counted: nothing received is dropped here.
+ */
+#ifndef LW_COLLECTOR_INGEST_H
+#define LW_COLLECTOR_INGEST_H
+
+#include "base/buf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum host_source { HOST_FROM_PEER, HOST_FROM_CLAIMED };
+
+struct ingest_origin {
+    const struct sockaddr *peer; /* NULL for a local source */
+    const char *transport;       /* "udp", "tcp", "tls", ... */
+    const char *identity;        /* authenticated name (TLS), or NULL */
+};
+
+struct ingest_stats {
+    uint64_t received;
+    uint64_t stored;
+    uint64_t unparsed; /* stored raw under program "unparsed" */
+    uint64_t store_errors;
+};
+
+struct store;
+struct ingest;
+
+struct ingest *ingest_new(struct store *store, enum host_source host_from);
+void ingest_free(struct ingest *in);
+/* Stores one message (the bytes of a datagram or a frame). Returns 0 or the
+ * store's negative error (counted). */
+int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *msg, size_t len);
+const struct ingest_stats *ingest_stats(const struct ingest *in);
+
+/* Formats a peer address as text ("192.0.2.7", "2001:db8::1"; IPv4-mapped
+ * IPv6 as IPv4). Returns the length. */
+size_t ingest_peer_text(const struct sockaddr *sa, char *out, size_t cap);
+
+#endif
