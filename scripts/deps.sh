@@ -7,6 +7,10 @@ packages=(
   build-essential cmake pkg-config clang llvm    # compilers; clang for libFuzzer and sanitizers
   libclang-rt-14-dev                              # sanitizer and libFuzzer runtimes for clang 14
   libaudit-dev                                    # libaudit's syscall/type/errno tables
+  libssl-dev                                      # TLS listeners (OpenSSL), SHA-256 of long names
+  librelp-dev                                     # RELP listener (rsyslog's reliable protocol)
+  audispd-plugins                                 # audisp-remote: the audit client tests drive
+  rsyslog rsyslog-relp rsyslog-openssl            # rsyslog as a client (omfwd, omrelp, TLS) and bench peer
   auditd                                          # ausearch and aureport: the peers tests compare with
   python3                                         # test harness scripts
   python3-yaml                                    # golden_compare reads go-libaudit's YAML cases

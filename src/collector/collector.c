@@ -5,17 +5,21 @@
  * frame. Bad frames are counted and skipped without harming other clients.
  * The store is flushed every COLLECTOR_FLUSH_MS and at exit.
  */
-#include "collector/collector.h"
+#include "collector/collector_int.h"
 
 #include "base/err.h"
 #include "net/listener.h"
 #include "net/loop.h"
 #include "store/store.h"
+#include "wire/audisp_frame.h"
+#include "wire/audit_record.h"
 #include "wire/syslog_frame.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,41 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CONN_BUF_START (16 * 1024)
-#define CONN_BUF_MAX   (SYSLOG_FRAME_MAX_CONSUMED + 1)
-
-struct listener_stats {
-    uint64_t received, rejected, bad_frames, connections;
-};
-
-struct listener {
-    struct collector *c;
-    int fd;
-    struct listen_url url;
-    struct listener_stats stats;
-};
-
-struct conn {
-    struct listener *l;
-    int fd;
-    struct sockaddr_storage peer;
-    struct buf in;
-    uint64_t skip;
-    bool discard_line;
-};
-
-struct collector {
-    const struct collector_config *cfg;
-    struct loop *loop;
-    struct store *store;
-    struct ingest *ingest;
-    struct listener listeners[COLLECTOR_MAX_LISTENERS];
-    size_t nlisteners;
-    size_t nconns;
-    struct conn **conns; /* by fd */
-    char *udp_bufs;
-    char status_path[4096];
-};
+/* A syslog connection keeps at most one partial frame; an audit one at
+ * most one record line or managed frame. */
+#define CONN_IN_MAX_SYSLOG (SYSLOG_FRAME_MAX_CONSUMED + 1)
+#define CONN_IN_MAX_AUDIT  (AUDIT_RECORD_MAX_LINE + AUDISP_HEADER_SIZE)
 
 static volatile sig_atomic_t got_term, got_hup;
 
@@ -113,14 +86,53 @@ static void on_udp(struct loop *lp, int fd, uint32_t events, void *arg)
 
 /* ---- TCP ---- */
 
-static void conn_close(struct collector *c, struct conn *cn)
+void conn_close(struct collector *c, struct conn *cn)
 {
+    if (cn->nacks) /* unacked records stay unacked: the client resends them */
+        for (struct conn **pp = &c->ack_list; *pp; pp = &(*pp)->next_ack)
+            if (*pp == cn) {
+                *pp = cn->next_ack;
+                break;
+            }
     loop_del(c->loop, cn->fd);
     close(cn->fd);
     c->conns[cn->fd] = NULL;
     buf_free(&cn->in);
+    buf_free(&cn->out);
     free(cn);
     c->nconns--;
+}
+
+static int conn_flush_out(struct collector *c, struct conn *cn)
+{
+    while (cn->out.len) {
+        ssize_t n = write(cn->fd, cn->out.data, cn->out.len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n <= 0) {
+            conn_close(c, cn);
+            return -1;
+        }
+        memmove(cn->out.data, cn->out.data + n, cn->out.len - (size_t)n);
+        cn->out.len -= (size_t)n;
+    }
+    uint32_t ev = (cn->paused ? 0 : EPOLLIN) | (cn->out.len ? EPOLLOUT : 0);
+    loop_mod(c->loop, cn->fd, ev);
+    return 0;
+}
+
+int conn_send(struct collector *c, struct conn *cn, const void *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (buf_append(&cn->out, p, n) < 0) { /* the client does not read its replies */
+        cn->l->stats.closed_bad++;
+        conn_close(c, cn);
+        return -1;
+    }
+    return conn_flush_out(c, cn);
 }
 
 static void deliver(struct conn *cn, const char *msg, size_t len)
@@ -174,15 +186,26 @@ static void conn_drain(struct conn *cn, bool eof)
     cn->in.len = len - pos;
 }
 
+static void drain(struct collector *c, struct conn *cn, bool eof)
+{
+    if (cn->l->url.scheme == LISTEN_AUDIT)
+        conn_audit_drain(c, cn, eof);
+    else
+        conn_drain(cn, eof);
+}
+
 static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
 {
     struct conn *cn = arg;
     struct collector *c = cn->l->c;
     (void)lp;
-    (void)events;
-    /* After a drain at most one partial frame (< CONN_BUF_MAX) is kept. */
+    if ((events & EPOLLOUT) && conn_flush_out(c, cn) < 0)
+        return;
+    if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || cn->paused || cn->closing)
+        return;
+    /* After a drain at most one partial frame (< in_max) is kept. */
     size_t want =
-        CONN_BUF_MAX - cn->in.len < CONN_BUF_START ? CONN_BUF_MAX - cn->in.len : CONN_BUF_START;
+        cn->in_max - cn->in.len < CONN_BUF_START ? cn->in_max - cn->in.len : CONN_BUF_START;
     if (want == 0 || buf_reserve(&cn->in, want) < 0) {
         conn_close(c, cn);
         return;
@@ -191,13 +214,16 @@ static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
     ssize_t n = read(fd, cn->in.data + cn->in.len, room);
     if (n > 0) {
         cn->in.len += (size_t)n;
-        conn_drain(cn, false);
+        drain(c, cn, false);
         return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    conn_drain(cn, true);
-    conn_close(c, cn);
+    drain(c, cn, true);
+    if (cn->nacks || cn->out.len)
+        cn->closing = true; /* answer what was stored, then close */
+    else
+        conn_close(c, cn);
 }
 
 static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
@@ -221,7 +247,12 @@ static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
         cn->l = l;
         cn->fd = cfd;
         cn->peer = peer;
-        buf_init(&cn->in, CONN_BUF_MAX);
+        cn->in_max = l->url.scheme == LISTEN_AUDIT ? CONN_IN_MAX_AUDIT : CONN_IN_MAX_SYSLOG;
+        buf_init(&cn->in, cn->in_max);
+        buf_init(&cn->out, CONN_OUT_MAX);
+        int one = 1; /* as audisp-remote sets on its side */
+        setsockopt(cfd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (loop_add(lp, cfd, EPOLLIN, on_conn, cn) < 0) {
             l->stats.rejected++;
             close(cfd);
@@ -254,14 +285,21 @@ static void write_status(struct collector *c)
         const struct listener *l = &c->listeners[i];
         fprintf(f,
                 "%s{\"scheme\":\"%s\",\"port\":%d,\"received\":%llu,\"rejected\":%llu,"
-                "\"bad_frames\":%llu,\"connections\":%llu}",
+                "\"bad_frames\":%llu,\"connections\":%llu,\"closed_bad\":%llu}",
                 i ? "," : "", listen_scheme_name(l->url.scheme), listener_port(l->fd),
                 (unsigned long long)l->stats.received, (unsigned long long)l->stats.rejected,
-                (unsigned long long)l->stats.bad_frames, (unsigned long long)l->stats.connections);
+                (unsigned long long)l->stats.bad_frames, (unsigned long long)l->stats.connections,
+                (unsigned long long)l->stats.closed_bad);
     }
     fputs("]}\n", f);
     if (fclose(f) == 0)
         rename(tmp, c->status_path);
+}
+
+static void on_batch(struct loop *lp, void *arg)
+{
+    (void)lp;
+    conn_audit_commit(arg);
 }
 
 static void on_tick(struct loop *lp, void *arg)
@@ -312,7 +350,7 @@ static int open_listeners(struct collector *c)
 {
     for (size_t i = 0; i < c->cfg->nlisten; i++) {
         const struct listen_url *u = &c->cfg->listen[i];
-        if (u->scheme != LISTEN_UDP && u->scheme != LISTEN_TCP) {
+        if (u->scheme != LISTEN_UDP && u->scheme != LISTEN_TCP && u->scheme != LISTEN_AUDIT) {
             log_msg("%s:// is not served by this version yet", listen_scheme_name(u->scheme));
             return -ENOTSUP;
         }
@@ -402,14 +440,20 @@ int collector_run(const struct collector_config *cfg)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     write_ready_file(&c);
+    loop_on_batch(c.loop, on_batch, &c);
     r = loop_run(c.loop, COLLECTOR_FLUSH_MS, on_tick, &c);
-    /* SIGTERM: read what is already queued on connections, then flush. */
+    /* SIGTERM: store what is already buffered on connections, commit,
+     * answer, and tell managed audit clients the server is ending. */
     for (int fd = 0; fd < LOOP_MAX_FDS; fd++)
-        if (c.conns[fd])
-            conn_drain(c.conns[fd], true);
+        if (c.conns[fd] && !c.conns[fd]->closing)
+            drain(&c, c.conns[fd], c.conns[fd]->l->url.scheme != LISTEN_AUDIT);
+    conn_audit_commit(&c);
     int fr = store_flush(c.store);
     if (r == 0)
         r = fr;
+    for (int fd = 0; fd < LOOP_MAX_FDS; fd++)
+        if (c.conns[fd] && c.conns[fd]->l->url.scheme == LISTEN_AUDIT)
+            conn_audit_ending(&c, c.conns[fd]);
     write_status(&c);
 out:
     collector_free(&c);

@@ -6,6 +6,7 @@
 #include "collector/ingest.h"
 
 #include "store/store.h"
+#include "wire/audit_record.h"
 #include "wire/syslog_msg.h"
 
 #include <arpa/inet.h>
@@ -124,6 +125,24 @@ static void put_time(struct buf *b, const struct syslog_msg *m, bool parsed)
     buf_put(b, tmp, (size_t)n);
 }
 
+/* Where a message is filed: the proven identity first, then the peer
+ * address or (if so configured, and the sender named itself) the claimed
+ * name. */
+static void filed_host(const struct ingest *in, const struct ingest_origin *o, const char *peer,
+                       size_t peer_len, const char *claimed, size_t claimed_len, const char **host,
+                       size_t *host_len)
+{
+    *host = peer;
+    *host_len = peer_len;
+    if (o->identity) {
+        *host = o->identity;
+        *host_len = strlen(o->identity);
+    } else if (in->host_from == HOST_FROM_CLAIMED && claimed && claimed_len) {
+        *host = claimed;
+        *host_len = claimed_len;
+    }
+}
+
 int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *msg, size_t len)
 {
     in->stats.received++;
@@ -144,16 +163,16 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
     } else {
         in->stats.unparsed++;
     }
-    /* Where it is filed: proven identity first, then per configuration. */
-    const char *host = peer;
-    size_t host_len = peer_len;
-    if (o->identity) {
-        host = o->identity;
-        host_len = strlen(o->identity);
-    } else if (in->host_from == HOST_FROM_CLAIMED && parsed && m.host_len) {
-        host = claimed;
-        host_len = claimed_len;
+    const char *file_prog = prog; /* the line keeps the name as sent */
+    size_t file_prog_len = prog_len;
+    if (prog_len == strlen(INGEST_AUDIT_PROGRAM) && !memcmp(prog, INGEST_AUDIT_PROGRAM, prog_len)) {
+        file_prog = INGEST_AUDIT_PROGRAM_SYSLOG;
+        file_prog_len = strlen(file_prog);
     }
+    const char *host;
+    size_t host_len;
+    filed_host(in, o, peer, peer_len, parsed && m.host_len ? claimed : NULL, claimed_len, &host,
+               &host_len);
     const char *body = parsed ? msg + m.msg_off : msg;
     size_t body_len = parsed ? m.msg_len : len;
     struct buf *b = &in->line;
@@ -184,11 +203,80 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
         put_escaped(b, o->identity, strlen(o->identity));
     else
         buf_putc(b, '-');
-    r = store_append(in->store, host, host_len, prog, prog_len, b->data, b->len);
+    r = store_append(in->store, host, host_len, file_prog, file_prog_len, b->data, b->len);
     if (r < 0) {
         in->stats.store_errors++;
         return r;
     }
     in->stats.stored++;
     return 0;
+}
+
+/* Legitimate records never hold control bytes (the kernel hex-encodes
+ * untrusted strings); the ENRICHED separator is the one exception. */
+static bool audit_bytes_clean(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c < 0x20 && c != AUDIT_ENRICHED_SEPARATOR) || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static int audit_store(struct ingest *in, const char *host, size_t host_len, const char *prog,
+                       const struct buf *b)
+{
+    int r = store_append(in->store, host, host_len, prog, strlen(prog), b->data, b->len);
+    if (r < 0) {
+        in->stats.store_errors++;
+        return r;
+    }
+    in->stats.stored++;
+    return 0;
+}
+
+int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *rec, size_t len)
+{
+    in->stats.received++;
+    in->stats.audit_records++;
+    if (len && rec[len - 1] == '\r')
+        len--;
+    struct audit_header h;
+    size_t err_off;
+    bool ok = audit_header_parse(rec, len, &h, &err_off) == 0 && !h.syslog_form &&
+              audit_bytes_clean(rec, len);
+    char peer[INET6_ADDRSTRLEN + 8];
+    size_t peer_len = ingest_peer_text(o->peer, peer, sizeof(peer));
+    const char *host;
+    size_t host_len;
+    filed_host(in, o, peer, peer_len, ok && h.node_len ? rec + h.node_off : NULL,
+               ok ? h.node_len : 0, &host, &host_len);
+    struct buf *b = &in->line;
+    buf_reset(b);
+    int r = buf_reserve(b, 4 * len + STORE_NAME_MAX + 64);
+    if (r < 0) {
+        in->stats.store_errors++;
+        return r;
+    }
+    if (!ok) { /* kept, escaped, beside the audit trail: never inside it */
+        in->stats.audit_unparsed++;
+        put_escaped(b, rec, len);
+        return audit_store(in, host, host_len, INGEST_AUDIT_UNPARSED, b);
+    }
+    char node[STORE_NAME_MAX + 1];
+    int nl = store_name_sanitize(host, host_len, node, sizeof(node));
+    if (nl < 0)
+        return nl;
+    size_t type_begin = h.type_off - 5; /* "type=" */
+    buf_put(b, "node=", 5);
+    buf_put(b, node, (size_t)nl);
+    buf_putc(b, ' ');
+    buf_put(b, rec + type_begin, h.enriched_off - type_begin);
+    if (h.node_len && (h.node_len != (uint32_t)nl || memcmp(rec + h.node_off, node, h.node_len))) {
+        buf_put(b, " claimed_node=", 14);
+        buf_put(b, rec + h.node_off, h.node_len);
+    }
+    buf_put(b, rec + h.enriched_off, len - h.enriched_off);
+    return audit_store(in, host, host_len, INGEST_AUDIT_PROGRAM, b);
 }

@@ -34,7 +34,16 @@ struct ingest_stats {
     uint64_t stored;
     uint64_t unparsed; /* stored raw under program "unparsed" */
     uint64_t store_errors;
+    uint64_t audit_records;  /* of received: audit records (audit://) */
+    uint64_t audit_unparsed; /* of those: not audit records, stored in audit-unparsed.log */
 };
+
+/* A syslog message whose program is this would share the audit trail's
+ * file: it is filed as INGEST_AUDIT_PROGRAM_SYSLOG instead, so that only
+ * the audit listener ever writes audit.log. */
+#define INGEST_AUDIT_PROGRAM        "audit"
+#define INGEST_AUDIT_PROGRAM_SYSLOG "audit.syslog"
+#define INGEST_AUDIT_UNPARSED       "audit-unparsed"
 
 struct store;
 struct ingest;
@@ -44,6 +53,16 @@ void ingest_free(struct ingest *in);
 /* Stores one message (the bytes of a datagram or a frame). Returns 0 or the
  * store's negative error (counted). */
 int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *msg, size_t len);
+/*
+ * Stores one audit record (a line without its LF) in <host>/audit.log, in
+ * auditd's own format with node= set to the name it is filed under (the
+ * sanitized host), so that ausearch -if and logward events read the file
+ * as it is. A different node name the sender claimed is kept as data: a
+ * field claimed_node=NAME after the record's own fields (before the
+ * ENRICHED part). A line that is not an audit record goes to
+ * <host>/audit-unparsed.log, counted. Returns 0 or the store's error.
+ */
+int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *rec, size_t len);
 const struct ingest_stats *ingest_stats(const struct ingest *in);
 
 /* Formats a peer address as text ("192.0.2.7", "2001:db8::1"; IPv4-mapped

@@ -27,7 +27,9 @@ static void usage(FILE *f)
           "  udp://HOST:PORT     syslog over UDP (RFC 5426), default port 514\n"
           "  tcp://HOST:PORT     syslog over TCP, octet-counted or LF-framed per frame\n"
           "                      (RFC 6587), default port 514\n"
-          "  tls://, relp://, relp+tls://, audit://, agent://   not served by this version:\n"
+          "  audit://HOST:PORT   auditd's audisp-remote, format managed (each record\n"
+          "                      acknowledged once durable) or ascii; default port 60\n"
+          "  tls://, relp://, relp+tls://, agent://   not served by this version:\n"
           "                      logwardd refuses to start rather than ignore them\n"
           "\n"
           "options:\n"
@@ -175,7 +177,8 @@ int main(int argc, char **argv)
         return EXIT_TROUBLE;
     }
     for (size_t i = 0; i < cfg.nlisten; i++)
-        if (cfg.listen[i].scheme != LISTEN_UDP && cfg.listen[i].scheme != LISTEN_TCP) {
+        if (cfg.listen[i].scheme != LISTEN_UDP && cfg.listen[i].scheme != LISTEN_TCP &&
+            cfg.listen[i].scheme != LISTEN_AUDIT) {
             fprintf(stderr, "logwardd: %s:// is not served by this version yet\n",
                     listen_scheme_name(cfg.listen[i].scheme));
             return EXIT_TROUBLE;

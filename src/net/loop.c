@@ -22,6 +22,8 @@ struct loop {
     int epfd;
     volatile sig_atomic_t stop;
     struct handler *handlers; /* LOOP_MAX_FDS entries */
+    loop_tick_fn on_batch;
+    void *on_batch_arg;
 };
 
 struct loop *loop_new(void)
@@ -95,6 +97,8 @@ int loop_run(struct loop *l, int tick_ms, loop_tick_fn tick, void *arg)
             if (h.fn) /* a handler earlier in this batch may have closed it */
                 h.fn(l, fd, evs[i].events, h.arg);
         }
+        if (l->on_batch && n > 0)
+            l->on_batch(l, l->on_batch_arg);
         if (now_ms() >= next_tick) {
             if (tick)
                 tick(l, arg);
@@ -102,6 +106,12 @@ int loop_run(struct loop *l, int tick_ms, loop_tick_fn tick, void *arg)
         }
     }
     return 0;
+}
+
+void loop_on_batch(struct loop *l, loop_tick_fn fn, void *arg)
+{
+    l->on_batch = fn;
+    l->on_batch_arg = arg;
 }
 
 void loop_stop(struct loop *l)

@@ -24,6 +24,10 @@ int loop_mod(struct loop *l, int fd, uint32_t events);
 int loop_del(struct loop *l, int fd);
 /* Runs until loop_stop; calls tick about every tick_ms. Returns 0 or -errno. */
 int loop_run(struct loop *l, int tick_ms, loop_tick_fn tick, void *arg);
+/* Called after each batch of ready descriptors has been handled, before
+ * the loop waits again: where the collector commits (flushes) what the
+ * batch stored and sends the acknowledgements, one fsync for them all. */
+void loop_on_batch(struct loop *l, loop_tick_fn fn, void *arg);
 void loop_stop(struct loop *l);
 bool loop_stopping(const struct loop *l);
 

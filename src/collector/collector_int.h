@@ -1,0 +1,86 @@
+/*
+ * collector_int: the collector's private state, shared by collector.c
+ * (listeners, loop, status) and the per-protocol connection code
+ * (conn_audit.c). Not a public header: nothing outside src/collector
+ * includes it. All of it is owned by the loop's thread (docs/CONCURRENCY.md).
+ */
+#ifndef LW_COLLECTOR_INT_H
+#define LW_COLLECTOR_INT_H
+
+#include "base/buf.h"
+#include "collector/collector.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONN_BUF_START (16 * 1024)
+#define CONN_OUT_MAX   (64 * 1024) /* replies not yet taken by a client: past it, close */
+#define CONN_ACKS_MAX  256         /* records stored but not yet acked, per connection */
+
+struct listener_stats {
+    uint64_t received, rejected, bad_frames, connections, closed_bad;
+};
+
+struct listener {
+    struct collector *c;
+    int fd;
+    struct listen_url url;
+    struct listener_stats stats;
+};
+
+enum audit_mode { AUDIT_MODE_UNKNOWN, AUDIT_MODE_MANAGED, AUDIT_MODE_ASCII };
+
+struct pending_ack {
+    uint32_t type; /* AUDISP_ACK, or AUDISP_DISKERROR when the store refused */
+    uint32_t sequence;
+};
+
+struct conn {
+    struct listener *l;
+    int fd;
+    struct sockaddr_storage peer;
+    struct buf in;
+    struct buf out; /* replies waiting for the socket */
+    size_t in_max;  /* bound of `in` for this protocol */
+    /* syslog framing resync */
+    uint64_t skip;
+    bool discard_line;
+    /* audisp-remote */
+    enum audit_mode audit_mode;
+    struct pending_ack acks[CONN_ACKS_MAX];
+    unsigned nacks;
+    bool paused;           /* EPOLLIN off until acks drain */
+    bool closing;          /* close once `out` is written */
+    struct conn *next_ack; /* in collector.ack_list while nacks > 0 */
+};
+
+struct collector {
+    const struct collector_config *cfg;
+    struct loop *loop;
+    struct store *store;
+    struct ingest *ingest;
+    struct listener listeners[COLLECTOR_MAX_LISTENERS];
+    size_t nlisteners;
+    size_t nconns;
+    struct conn **conns;   /* by fd */
+    struct conn *ack_list; /* connections with records waiting for a commit */
+    uint64_t commits, commit_errors;
+    char *udp_bufs;
+    char status_path[4096];
+};
+
+void conn_close(struct collector *c, struct conn *cn);
+/* Queues bytes for the client and writes what the socket takes now.
+ * Returns 0, or -1 when the connection had to be closed. */
+int conn_send(struct collector *c, struct conn *cn, const void *p, size_t n);
+
+/* audisp-remote (audit://), conn_audit.c */
+void conn_audit_drain(struct collector *c, struct conn *cn, bool eof);
+/* Makes everything stored durable (store_flush) and answers every record
+ * waiting for it: ACK, or DISKERROR if the flush failed. */
+void conn_audit_commit(struct collector *c);
+/* SIGTERM: tells managed clients the server is going (ENDING). */
+void conn_audit_ending(struct collector *c, struct conn *cn);
+
+#endif
