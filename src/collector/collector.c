@@ -8,6 +8,7 @@
 #include "collector/collector_int.h"
 
 #include "base/err.h"
+#include "collector/relp_in.h"
 #include "net/listener.h"
 #include "net/loop.h"
 #include "store/store.h"
@@ -37,6 +38,8 @@
 #define CONN_IN_MAX_AUDIT  (AUDIT_RECORD_MAX_LINE + AUDISP_HEADER_SIZE)
 
 static volatile sig_atomic_t got_term, got_hup;
+/* relp:// and relp+tls://: librelp on a thread of its own (relp_in.h). */
+static struct relp_in *relp;
 
 static void on_signal(int sig)
 {
@@ -265,6 +268,17 @@ static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
     }
 }
 
+/* ---- RELP: messages the RELP thread waits on; commit them now ---- */
+
+static void on_relp(struct loop *lp, int fd, uint32_t events, void *arg)
+{
+    struct collector *c = arg;
+    (void)lp;
+    (void)fd;
+    (void)events;
+    relp_in_dispatch(relp, c->ingest, c->store);
+}
+
 /* ---- status, privileges, main loop ---- */
 
 static void write_status(struct collector *c)
@@ -291,6 +305,7 @@ static void write_status(struct collector *c)
                 (unsigned long long)l->stats.bad_frames, (unsigned long long)l->stats.connections,
                 (unsigned long long)l->stats.closed_bad);
     }
+    relp_in_write_status(relp, f, c->nlisteners == 0);
     fputs("]}\n", f);
     if (fclose(f) == 0)
         rename(tmp, c->status_path);
@@ -350,6 +365,8 @@ static int open_listeners(struct collector *c)
 {
     for (size_t i = 0; i < c->cfg->nlisten; i++) {
         const struct listen_url *u = &c->cfg->listen[i];
+        if (relp_in_serves(u->scheme))
+            continue; /* bound by relp_in_open */
         if (u->scheme != LISTEN_UDP && u->scheme != LISTEN_TCP && u->scheme != LISTEN_AUDIT) {
             log_msg("%s:// is not served by this version yet", listen_scheme_name(u->scheme));
             return -ENOTSUP;
@@ -381,12 +398,15 @@ static void write_ready_file(struct collector *c)
     for (size_t i = 0; i < c->nlisteners; i++)
         fprintf(f, "%s %d\n", listen_scheme_name(c->listeners[i].url.scheme),
                 listener_port(c->listeners[i].fd));
+    relp_in_write_ready(relp, f);
     if (fclose(f) == 0)
         rename(tmp, c->cfg->ready_file);
 }
 
 static void collector_free(struct collector *c)
 {
+    relp_in_free(relp); /* first: its thread may wait on the store */
+    relp = NULL;
     for (int fd = 0; c->conns && fd < LOOP_MAX_FDS; fd++)
         if (c->conns[fd])
             conn_close(c, c->conns[fd]);
@@ -410,6 +430,10 @@ int collector_run(const struct collector_config *cfg)
     if (!c.loop || !c.conns || !c.udp_bufs)
         goto out;
     if ((r = open_listeners(&c)) < 0)
+        goto out;
+    struct relp_in_config rcfg = {cfg->listen, cfg->nlisten, cfg->tls_cert, cfg->tls_key,
+                                  cfg->tls_ca};
+    if ((r = relp_in_open(&rcfg, &relp)) < 0)
         goto out;
     struct store_config scfg = {
         .root = cfg->store_root,
@@ -439,9 +463,13 @@ int collector_run(const struct collector_config *cfg)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (relp && ((r = loop_add(c.loop, relp_in_fd(relp), EPOLLIN, on_relp, &c)) < 0 ||
+                 (r = relp_in_start(relp)) < 0))
+        goto out;
     write_ready_file(&c);
     loop_on_batch(c.loop, on_batch, &c);
     r = loop_run(c.loop, COLLECTOR_FLUSH_MS, on_tick, &c);
+    relp_in_stop(relp, c.ingest, c.store); /* acks what waits, then joins the thread */
     /* SIGTERM: store what is already buffered on connections, commit,
      * answer, and tell managed audit clients the server is ending. */
     for (int fd = 0; fd < LOOP_MAX_FDS; fd++)

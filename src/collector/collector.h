@@ -29,6 +29,8 @@ struct collector_config {
     size_t max_conns;
     int fsync_policy;       /* enum store_fsync */
     const char *ready_file; /* written with "PORT..." once listening (tests) */
+    const char *tls_cert, *tls_key; /* PEM files for tls:// and relp+tls:// */
+    const char *tls_ca;             /* given: clients must present a certificate it signed */
 };
 
 /* Runs until SIGTERM/SIGINT; SIGHUP reopens store files. Returns 0, or a

@@ -29,7 +29,11 @@ static void usage(FILE *f)
           "                      (RFC 6587), default port 514\n"
           "  audit://HOST:PORT   auditd's audisp-remote, format managed (each record\n"
           "                      acknowledged once durable) or ascii; default port 60\n"
-          "  tls://, relp://, relp+tls://, agent://   not served by this version:\n"
+          "  relp://HOST:PORT    RELP (rsyslog's omrelp), each message acknowledged once\n"
+          "                      durable; default port 2514\n"
+          "  relp+tls://HOST:PORT  RELP over TLS (needs --tls-cert, --tls-key; with\n"
+          "                      --tls-ca, clients must present a certificate it signed)\n"
+          "  tls://, agent://    not served by this version:\n"
           "                      logwardd refuses to start rather than ignore them\n"
           "\n"
           "options:\n"
@@ -45,6 +49,10 @@ static void usage(FILE *f)
           "                         when written data is fsynced (default batch: every\n"
           "                         flush, 200 ms)\n"
           "      --ready-file FILE  write the bound ports there once listening\n"
+          "      --tls-cert FILE, --tls-key FILE\n"
+          "                         the server's certificate (chain) and key, PEM\n"
+          "      --tls-ca FILE      CA certificate(s) that sign the clients' certificates;\n"
+          "                         given, a client certificate is required\n"
           "  -f, --foreground       accepted for compatibility: logwardd always runs in\n"
           "                         the foreground (systemd supervises it)\n"
           "      --check-config     validate the options and exit\n"
@@ -76,6 +84,7 @@ static int print_status(const char *store)
 }
 
 enum { OPT_HOST_FROM = 256, OPT_MAX_CONNS, OPT_FSYNC, OPT_READY, OPT_CHECK, OPT_STATUS };
+enum { OPT_TLS_CERT = 300, OPT_TLS_KEY, OPT_TLS_CA };
 
 int main(int argc, char **argv)
 {
@@ -87,6 +96,9 @@ int main(int argc, char **argv)
         {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
         {"fsync", required_argument, NULL, OPT_FSYNC},
         {"ready-file", required_argument, NULL, OPT_READY},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"tls-ca", required_argument, NULL, OPT_TLS_CA},
         {"foreground", no_argument, NULL, 'f'},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"status", no_argument, NULL, OPT_STATUS},
@@ -111,6 +123,15 @@ int main(int argc, char **argv)
             break;
         case OPT_READY:
             cfg.ready_file = optarg;
+            break;
+        case OPT_TLS_CERT:
+            cfg.tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            cfg.tls_key = optarg;
+            break;
+        case OPT_TLS_CA:
+            cfg.tls_ca = optarg;
             break;
         case OPT_CHECK:
             check_only = true;
@@ -178,9 +199,15 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg.nlisten; i++)
         if (cfg.listen[i].scheme != LISTEN_UDP && cfg.listen[i].scheme != LISTEN_TCP &&
-            cfg.listen[i].scheme != LISTEN_AUDIT) {
+            cfg.listen[i].scheme != LISTEN_AUDIT && cfg.listen[i].scheme != LISTEN_RELP &&
+            cfg.listen[i].scheme != LISTEN_RELP_TLS) {
             fprintf(stderr, "logwardd: %s:// is not served by this version yet\n",
                     listen_scheme_name(cfg.listen[i].scheme));
+            return EXIT_TROUBLE;
+        }
+    for (size_t i = 0; i < cfg.nlisten; i++)
+        if (cfg.listen[i].scheme == LISTEN_RELP_TLS && (!cfg.tls_cert || !cfg.tls_key)) {
+            fputs("logwardd: relp+tls:// needs --tls-cert and --tls-key\n", stderr);
             return EXIT_TROUBLE;
         }
     if (check_only) {
