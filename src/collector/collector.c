@@ -8,9 +8,12 @@
 #include "collector/collector_int.h"
 
 #include "base/err.h"
+#include "base/json.h"
+#include "collector/hosts_seen.h"
 #include "collector/relp_in.h"
 #include "net/listener.h"
 #include "net/loop.h"
+#include "net/tls.h"
 #include "store/store.h"
 #include "wire/audisp_frame.h"
 #include "wire/audit_record.h"
@@ -98,6 +101,7 @@ void conn_close(struct collector *c, struct conn *cn)
                 break;
             }
     loop_del(c->loop, cn->fd);
+    tls_conn_free(cn->tls);
     close(cn->fd);
     c->conns[cn->fd] = NULL;
     buf_free(&cn->in);
@@ -140,8 +144,9 @@ int conn_send(struct collector *c, struct conn *cn, const void *p, size_t n)
 
 static void deliver(struct conn *cn, const char *msg, size_t len)
 {
+    const char *id = cn->tls ? tls_conn_identity(cn->tls) : "";
     struct ingest_origin o = {(struct sockaddr *)&cn->peer, listen_scheme_name(cn->l->url.scheme),
-                              NULL};
+                              *id ? id : NULL};
     cn->l->stats.received++;
     ingest_syslog(cn->l->c->ingest, &o, msg, len);
 }
@@ -197,31 +202,62 @@ static void drain(struct collector *c, struct conn *cn, bool eof)
         conn_drain(cn, eof);
 }
 
+/* One read from the socket or, for tls://, from the TLS layer. Returns
+ * > 0 bytes, 0 at the end, -EAGAIN for nothing now, or another error. */
+static ssize_t conn_read(struct collector *c, struct conn *cn, size_t room)
+{
+    char *at = cn->in.data + cn->in.len;
+    if (!cn->tls) {
+        ssize_t n = read(cn->fd, at, room);
+        return n >= 0 ? n : (errno == EAGAIN || errno == EINTR) ? -EAGAIN : -errno;
+    }
+    bool want_write;
+    ssize_t n = tls_conn_read(cn->tls, at, room, &want_write);
+    if (n == -EAGAIN)
+        loop_mod(c->loop, cn->fd, EPOLLIN | (want_write ? EPOLLOUT : 0));
+    if (n == -EPROTO) {
+        cn->l->stats.tls_failures++;
+        char peer[64];
+        ingest_peer_text((struct sockaddr *)&cn->peer, peer, sizeof(peer));
+        log_msg("tls from %s: %s; connection closed", peer, tls_conn_error(cn->tls));
+    }
+    return n;
+}
+
 static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
 {
     struct conn *cn = arg;
     struct collector *c = cn->l->c;
     (void)lp;
-    if ((events & EPOLLOUT) && conn_flush_out(c, cn) < 0)
+    (void)fd;
+    if ((events & EPOLLOUT) && !cn->tls && conn_flush_out(c, cn) < 0)
         return;
-    if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || cn->paused || cn->closing)
+    if (cn->paused || cn->closing)
         return;
-    /* After a drain at most one partial frame (< in_max) is kept. */
-    size_t want =
-        cn->in_max - cn->in.len < CONN_BUF_START ? cn->in_max - cn->in.len : CONN_BUF_START;
-    if (want == 0 || buf_reserve(&cn->in, want) < 0) {
-        conn_close(c, cn);
-        return;
+    /* TLS may hold decrypted bytes the socket no longer signals: read until
+     * it says "nothing now", a bounded number of times per event. */
+    for (int round = 0;; round++) {
+        /* After a drain at most one partial frame (< in_max) is kept. */
+        size_t want =
+            cn->in_max - cn->in.len < CONN_BUF_START ? cn->in_max - cn->in.len : CONN_BUF_START;
+        if (want == 0 || buf_reserve(&cn->in, want) < 0) {
+            conn_close(c, cn);
+            return;
+        }
+        ssize_t n = conn_read(c, cn, cn->in.cap - cn->in.len);
+        if (n > 0) {
+            cn->in.len += (size_t)n;
+            drain(c, cn, false);
+            if (!cn->tls || cn->paused || cn->closing)
+                return;
+            if (round >= 64 && !tls_conn_pending(cn->tls))
+                return; /* fair to others: the socket signals the rest */
+            continue;
+        }
+        if (n == -EAGAIN)
+            return;
+        break;
     }
-    size_t room = cn->in.cap - cn->in.len;
-    ssize_t n = read(fd, cn->in.data + cn->in.len, room);
-    if (n > 0) {
-        cn->in.len += (size_t)n;
-        drain(c, cn, false);
-        return;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
     drain(c, cn, true);
     if (cn->nacks || cn->out.len)
         cn->closing = true; /* answer what was stored, then close */
@@ -253,11 +289,18 @@ static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
         cn->in_max = l->url.scheme == LISTEN_AUDIT ? CONN_IN_MAX_AUDIT : CONN_IN_MAX_SYSLOG;
         buf_init(&cn->in, cn->in_max);
         buf_init(&cn->out, CONN_OUT_MAX);
+        if (l->url.scheme == LISTEN_TLS && tls_conn_new(c->tls, cfd, &cn->tls) < 0) {
+            l->stats.rejected++;
+            close(cfd);
+            free(cn);
+            continue;
+        }
         int one = 1; /* as audisp-remote sets on its side */
         setsockopt(cfd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (loop_add(lp, cfd, EPOLLIN, on_conn, cn) < 0) {
             l->stats.rejected++;
+            tls_conn_free(cn->tls);
             close(cfd);
             free(cn);
             continue;
@@ -281,6 +324,24 @@ static void on_relp(struct loop *lp, int fd, uint32_t events, void *arg)
 
 /* ---- status, privileges, main loop ---- */
 
+struct host_json {
+    FILE *f;
+    bool first;
+};
+
+/* "NAME":{"last":T,"messages":N}; the name as JSON whatever its bytes. */
+static void put_host(const char *host, time_t last, uint64_t messages, void *arg)
+{
+    struct host_json *hj = arg;
+    struct buf b;
+    buf_init(&b, 4096);
+    if (json_put_string(&b, host, strlen(host)) == 0)
+        fprintf(hj->f, "%s%.*s:{\"last\":%lld,\"messages\":%llu}", hj->first ? "" : ",", (int)b.len,
+                b.data, (long long)last, (unsigned long long)messages);
+    hj->first = false;
+    buf_free(&b);
+}
+
 static void write_status(struct collector *c)
 {
     char tmp[4200];
@@ -297,16 +358,25 @@ static void write_status(struct collector *c)
             (unsigned long long)is->store_errors);
     for (size_t i = 0; i < c->nlisteners; i++) {
         const struct listener *l = &c->listeners[i];
-        fprintf(f,
-                "%s{\"scheme\":\"%s\",\"port\":%d,\"received\":%llu,\"rejected\":%llu,"
-                "\"bad_frames\":%llu,\"connections\":%llu,\"closed_bad\":%llu}",
-                i ? "," : "", listen_scheme_name(l->url.scheme), listener_port(l->fd),
-                (unsigned long long)l->stats.received, (unsigned long long)l->stats.rejected,
-                (unsigned long long)l->stats.bad_frames, (unsigned long long)l->stats.connections,
-                (unsigned long long)l->stats.closed_bad);
+        fprintf(
+            f,
+            "%s{\"scheme\":\"%s\",\"port\":%d,\"received\":%llu,\"rejected\":%llu,"
+            "\"bad_frames\":%llu,\"connections\":%llu,\"closed_bad\":%llu,\"tls_failures\":%llu}",
+            i ? "," : "", listen_scheme_name(l->url.scheme), listener_port(l->fd),
+            (unsigned long long)l->stats.received, (unsigned long long)l->stats.rejected,
+            (unsigned long long)l->stats.bad_frames, (unsigned long long)l->stats.connections,
+            (unsigned long long)l->stats.closed_bad, (unsigned long long)l->stats.tls_failures);
     }
     relp_in_write_status(relp, f, c->nlisteners == 0);
-    fputs("]}\n", f);
+    fprintf(f,
+            "],\"audit_records\":%llu,\"audit_unparsed\":%llu,\"commits\":%llu,"
+            "\"commit_errors\":%llu,\"hosts_untracked\":%llu,\"hosts\":{",
+            (unsigned long long)is->audit_records, (unsigned long long)is->audit_unparsed,
+            (unsigned long long)c->commits, (unsigned long long)c->commit_errors,
+            (unsigned long long)hosts_seen_untracked(ingest_hosts(c->ingest)));
+    struct host_json hj = {f, true};
+    hosts_seen_foreach(ingest_hosts(c->ingest), put_host, &hj);
+    fputs("}}\n", f);
     if (fclose(f) == 0)
         rename(tmp, c->status_path);
 }
@@ -329,7 +399,9 @@ static void on_tick(struct loop *lp, void *arg)
         store_reopen(c->store);
         log_msg("SIGHUP: store files reopened");
     }
-    if (time(NULL) != last_status) {
+    /* Once a second; every 10 s for a large fleet (the host table is big). */
+    time_t every = hosts_seen_count(ingest_hosts(c->ingest)) > 1000 ? 10 : 1;
+    if (time(NULL) >= last_status + every) {
         write_status(c);
         last_status = time(NULL);
     }
@@ -361,13 +433,37 @@ static int drop_privileges(const struct collector_config *cfg)
     return 0;
 }
 
+/* The key is read before privileges are dropped, so it can stay 0600 root. */
+static int open_tls(struct collector *c)
+{
+    bool wanted = false;
+    for (size_t i = 0; i < c->cfg->nlisten; i++)
+        wanted |= c->cfg->listen[i].scheme == LISTEN_TLS;
+    if (!wanted)
+        return 0;
+    if (!c->cfg->tls_cert || !c->cfg->tls_key) {
+        log_msg("tls:// needs --tls-cert and --tls-key");
+        return -EINVAL;
+    }
+    char err[512];
+    int r = tls_server_new(c->cfg->tls_cert, c->cfg->tls_key, c->cfg->tls_ca, &c->tls, err,
+                           sizeof(err));
+    if (r < 0)
+        log_msg("%s", err);
+    else if (!c->cfg->tls_ca)
+        log_msg("tls:// without --tls-ca: clients are not authenticated and are filed by "
+                "address");
+    return r;
+}
+
 static int open_listeners(struct collector *c)
 {
     for (size_t i = 0; i < c->cfg->nlisten; i++) {
         const struct listen_url *u = &c->cfg->listen[i];
         if (relp_in_serves(u->scheme))
             continue; /* bound by relp_in_open */
-        if (u->scheme != LISTEN_UDP && u->scheme != LISTEN_TCP && u->scheme != LISTEN_AUDIT) {
+        if (u->scheme != LISTEN_UDP && u->scheme != LISTEN_TCP && u->scheme != LISTEN_AUDIT &&
+            u->scheme != LISTEN_TLS) {
             log_msg("%s:// is not served by this version yet", listen_scheme_name(u->scheme));
             return -ENOTSUP;
         }
@@ -413,6 +509,7 @@ static void collector_free(struct collector *c)
     for (size_t i = 0; i < c->nlisteners; i++)
         close(c->listeners[i].fd);
     ingest_free(c->ingest);
+    tls_server_free(c->tls);
     if (c->store)
         store_close(c->store);
     loop_free(c->loop);
@@ -429,7 +526,7 @@ int collector_run(const struct collector_config *cfg)
     c.udp_bufs = malloc((size_t)COLLECTOR_UDP_BATCH * COLLECTOR_UDP_MAX);
     if (!c.loop || !c.conns || !c.udp_bufs)
         goto out;
-    if ((r = open_listeners(&c)) < 0)
+    if ((r = open_tls(&c)) < 0 || (r = open_listeners(&c)) < 0)
         goto out;
     struct relp_in_config rcfg = {cfg->listen, cfg->nlisten, cfg->tls_cert, cfg->tls_key,
                                   cfg->tls_ca};

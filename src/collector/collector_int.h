@@ -20,7 +20,11 @@
 
 struct listener_stats {
     uint64_t received, rejected, bad_frames, connections, closed_bad;
+    uint64_t tls_failures; /* handshakes or certificates refused */
 };
+
+struct tls_conn;
+struct tls_server;
 
 struct listener {
     struct collector *c;
@@ -40,6 +44,7 @@ struct conn {
     struct listener *l;
     int fd;
     struct sockaddr_storage peer;
+    struct tls_conn *tls; /* tls:// only */
     struct buf in;
     struct buf out; /* replies waiting for the socket */
     size_t in_max;  /* bound of `in` for this protocol */
@@ -66,6 +71,7 @@ struct collector {
     struct conn **conns;   /* by fd */
     struct conn *ack_list; /* connections with records waiting for a commit */
     uint64_t commits, commit_errors;
+    struct tls_server *tls; /* when a tls:// listener is configured */
     char *udp_bufs;
     char status_path[4096];
 };

@@ -5,6 +5,7 @@
  */
 #include "collector/ingest.h"
 
+#include "collector/hosts_seen.h"
 #include "store/store.h"
 #include "wire/audit_record.h"
 #include "wire/syslog_msg.h"
@@ -25,6 +26,7 @@ struct ingest {
     enum host_source host_from;
     struct buf line;
     struct ingest_stats stats;
+    struct hosts_seen *hosts;
 };
 
 struct ingest *ingest_new(struct store *store, enum host_source host_from)
@@ -34,6 +36,10 @@ struct ingest *ingest_new(struct store *store, enum host_source host_from)
         return NULL;
     in->store = store;
     in->host_from = host_from;
+    if (!(in->hosts = hosts_seen_new())) {
+        free(in);
+        return NULL;
+    }
     buf_init(&in->line, INGEST_LINE_MAX);
     return in;
 }
@@ -43,12 +49,18 @@ void ingest_free(struct ingest *in)
     if (!in)
         return;
     buf_free(&in->line);
+    hosts_seen_free(in->hosts);
     free(in);
 }
 
 const struct ingest_stats *ingest_stats(const struct ingest *in)
 {
     return &in->stats;
+}
+
+const struct hosts_seen *ingest_hosts(const struct ingest *in)
+{
+    return in->hosts;
 }
 
 size_t ingest_peer_text(const struct sockaddr *sa, char *out, size_t cap)
@@ -203,6 +215,7 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
         put_escaped(b, o->identity, strlen(o->identity));
     else
         buf_putc(b, '-');
+    hosts_seen_note(in->hosts, host, host_len, time(NULL));
     r = store_append(in->store, host, host_len, file_prog, file_prog_len, b->data, b->len);
     if (r < 0) {
         in->stats.store_errors++;
@@ -252,6 +265,7 @@ int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *r
     size_t host_len;
     filed_host(in, o, peer, peer_len, ok && h.node_len ? rec + h.node_off : NULL,
                ok ? h.node_len : 0, &host, &host_len);
+    hosts_seen_note(in->hosts, host, host_len, time(NULL));
     struct buf *b = &in->line;
     buf_reset(b);
     int r = buf_reserve(b, 4 * len + STORE_NAME_MAX + 64);

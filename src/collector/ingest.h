@@ -64,6 +64,9 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
  */
 int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *rec, size_t len);
 const struct ingest_stats *ingest_stats(const struct ingest *in);
+/* The hosts heard from (hosts_seen.h), by the name they are filed under. */
+struct hosts_seen;
+const struct hosts_seen *ingest_hosts(const struct ingest *in);
 
 /* Formats a peer address as text ("192.0.2.7", "2001:db8::1"; IPv4-mapped
  * IPv6 as IPv4). Returns the length. */

@@ -33,7 +33,11 @@ static void usage(FILE *f)
           "                      durable; default port 2514\n"
           "  relp+tls://HOST:PORT  RELP over TLS (needs --tls-cert, --tls-key; with\n"
           "                      --tls-ca, clients must present a certificate it signed)\n"
-          "  tls://, agent://    not served by this version:\n"
+          "  tls://HOST:PORT     syslog over TLS (RFC 5425, octet-counted or LF-framed);\n"
+          "                      default port 6514; needs --tls-cert and --tls-key; with\n"
+          "                      --tls-ca a client certificate is required and the host\n"
+          "                      is filed under its DNS name (SAN, else CN)\n"
+          "  agent://            not served by this version:\n"
           "                      logwardd refuses to start rather than ignore them\n"
           "\n"
           "options:\n"
@@ -199,15 +203,17 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg.nlisten; i++)
         if (cfg.listen[i].scheme != LISTEN_UDP && cfg.listen[i].scheme != LISTEN_TCP &&
-            cfg.listen[i].scheme != LISTEN_AUDIT && cfg.listen[i].scheme != LISTEN_RELP &&
-            cfg.listen[i].scheme != LISTEN_RELP_TLS) {
+            cfg.listen[i].scheme != LISTEN_AUDIT && cfg.listen[i].scheme != LISTEN_TLS &&
+            cfg.listen[i].scheme != LISTEN_RELP && cfg.listen[i].scheme != LISTEN_RELP_TLS) {
             fprintf(stderr, "logwardd: %s:// is not served by this version yet\n",
                     listen_scheme_name(cfg.listen[i].scheme));
             return EXIT_TROUBLE;
         }
     for (size_t i = 0; i < cfg.nlisten; i++)
-        if (cfg.listen[i].scheme == LISTEN_RELP_TLS && (!cfg.tls_cert || !cfg.tls_key)) {
-            fputs("logwardd: relp+tls:// needs --tls-cert and --tls-key\n", stderr);
+        if ((cfg.listen[i].scheme == LISTEN_RELP_TLS || cfg.listen[i].scheme == LISTEN_TLS) &&
+            (!cfg.tls_cert || !cfg.tls_key)) {
+            fprintf(stderr, "logwardd: %s:// needs --tls-cert and --tls-key\n",
+                    listen_scheme_name(cfg.listen[i].scheme));
             return EXIT_TROUBLE;
         }
     if (check_only) {

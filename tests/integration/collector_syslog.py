@@ -174,6 +174,10 @@ def main():
         check("--status counters: oversize frame counted as bad, stored == received",
               status and tcp_l and tcp_l[0]["bad_frames"] >= 1 and
               status["stored"] == status["received"] and status["store_errors"] == 0, status)
+        hosts = status.get("hosts", {})
+        check("--status: last time heard and message count per host",
+              set(hosts) >= {"127.0.0.1", "::1"} and hosts["::1"]["messages"] == n and
+              abs(hosts["127.0.0.1"]["last"] - time.time()) < 120, hosts)
         check("--check-config refuses a listener it cannot serve",
               subprocess.run([LOGWARDD, "--store", store, "--listen", "bogus://x",
                               "--check-config"], capture_output=True).returncode == 2)
