@@ -21,8 +21,38 @@
  * "." or "..", none starting with '.'; at most one of %h/%p per component
  * (so "a-b"+"c" and "a"+"b-c" cannot meet); no control bytes; the last
  * component ends in a literal byte that is not a digit, so an active name
- * never looks like a rotated one ("x.log.1").
+ * never looks like a rotated one ("x.log.1"), and no rendered name can end
+ * in ".zst" or ".tmp" (a compressed "x.log.1.zst", a temp file).
  */
+static bool suffix_clash(const char *tmpl)
+{
+    const char *comp = strrchr(tmpl, '/');
+    comp = comp ? comp + 1 : tmpl;
+    char lit[STORE_TEMPLATE_MAX + 1]; /* the literal bytes after the last conversion */
+    size_t n = 0;
+    bool conv = false;
+    for (const char *t = comp; *t; t++) {
+        if (*t == '%' && (t[1] == 'h' || t[1] == 'p')) {
+            n = 0;
+            conv = true;
+            t++;
+            continue;
+        }
+        if (*t == '%' && t[1] == '%')
+            t++;
+        lit[n++] = *t;
+    }
+    static const char *const ours[] = {".zst", ".tmp"};
+    for (size_t i = 0; i < 2; i++) {
+        const size_t k = 4;
+        if (n >= k && memcmp(lit + n - k, ours[i], k) == 0)
+            return true;
+        if (conv && n < k && memcmp(lit, ours[i] + k - n, n) == 0)
+            return true; /* a name could supply the rest */
+    }
+    return false;
+}
+
 int store_template_check(const char *tmpl)
 {
     size_t n = strnlen(tmpl, STORE_TEMPLATE_MAX + 1);
@@ -51,7 +81,7 @@ int store_template_check(const char *tmpl)
             last = c;
         }
     }
-    if (last == 0 || (last >= '0' && last <= '9'))
+    if (last == 0 || (last >= '0' && last <= '9') || suffix_clash(tmpl))
         return -EINVAL;
     return 0;
 }

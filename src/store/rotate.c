@@ -1,42 +1,94 @@
 /*
  * rotate: size-based rotation with auditd's num_logs semantics:
- * x.log.(N-2) -> x.log.(N-1), ..., x.log -> x.log.1, the oldest replaced,
+ * x.log.(N-2) -> x.log.(N-1), ..., x.log -> x.log.1, the oldest deleted,
  * so N files are kept including the active one; files above .N-1 (left by
- * a larger num_logs) are left alone, as auditd does. Renames stay inside
- * one directory fd; a rename never follows a symlink. It does not decide
- * when to rotate, flush or reopen (store.c), nor delete by age or size.
+ * a larger num_logs) are left alone, as auditd does. A rotated file may be
+ * compressed (x.log.K.zst, compress.c): both forms move together. Renames
+ * stay inside one directory fd; a rename never follows a symlink. It does
+ * not decide when to rotate, flush or reopen (store.c), nor delete by age
+ * or size (retention.c), nor compress.
  *
  * TODO(sealing, issue 4): the file's final seal goes here, before the
  * renames, and chattr -a/+a around them; the next file's chain starts
  * from that seal.
- * TODO(compression, retention): after the renames, on leaf.1 and beyond.
  */
 #include "store/store_int.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
-static int rotated_name(char *out, size_t cap, const char *leaf, unsigned i)
+int store_rotated_name(char *out, size_t cap, const char *leaf, unsigned num, bool zst)
 {
-    int n = snprintf(out, cap, "%s.%u", leaf, i);
+    int n = snprintf(out, cap, "%s.%u%s", leaf, num, zst ? ".zst" : "");
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static bool ends_with(const char *name, size_t *n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    if (*n < k || memcmp(name + *n - k, suffix, k) != 0)
+        return false;
+    *n -= k;
+    return true;
+}
+
+/* The template check (path.c) makes sure no active name ends in a digit,
+ * ".zst" or ".tmp", so these suffixes are always ours. */
+int store_name_classify(const char *name, unsigned *num, bool *zst, bool *tmp)
+{
+    size_t n = strlen(name), end;
+    *tmp = ends_with(name, &n, ".zst.tmp");
+    *zst = *tmp || ends_with(name, &n, ".zst");
+    end = n;
+    unsigned v = 0, scale = 1;
+    while (n > 0 && name[n - 1] >= '0' && name[n - 1] <= '9' && end - n < 4) {
+        v += (unsigned)(name[n - 1] - '0') * scale;
+        scale *= 10;
+        n--;
+    }
+    *num = v;
+    if (end == n && !*zst)
+        return (int)n; /* an active name */
+    if (end == n || n < 2 || name[n - 1] != '.' || name[n] == '0' || v < 1 ||
+        v > STORE_NUM_LOGS_MAX || (n < end && name[n - 1] >= '0' && name[n - 1] <= '9'))
+        return -1;
+    return (int)n - 1;
+}
+
+/* Moves both forms of leaf.from to leaf.to (either may be absent). */
+static int shift(int dir_fd, const char *leaf, unsigned from, unsigned to)
+{
+    char a[STORE_COMPONENT_MAX + STORE_ROTATED_SUFFIX], b[sizeof(a)];
+    for (int zst = 0; zst < 2; zst++) {
+        int r = store_rotated_name(a, sizeof(a), leaf, from, zst);
+        if (r == 0)
+            r = store_rotated_name(b, sizeof(b), leaf, to, zst);
+        if (r < 0)
+            return r;
+        if (renameat(dir_fd, a, dir_fd, b) < 0 && errno != ENOENT)
+            return -errno;
+    }
+    return 0;
 }
 
 int store_rotate(int dir_fd, const char *leaf, int fd, const struct store_config *cfg)
 {
-    char from[STORE_COMPONENT_MAX + 16], to[STORE_COMPONENT_MAX + 16];
+    char name[STORE_COMPONENT_MAX + STORE_ROTATED_SUFFIX];
+    unsigned last = cfg->num_logs - 1;
     int r;
-    for (unsigned i = cfg->num_logs - 1; i >= 2; i--) {
-        if ((r = rotated_name(from, sizeof(from), leaf, i - 1)) < 0 ||
-            (r = rotated_name(to, sizeof(to), leaf, i)) < 0)
+    /* The oldest goes first, through the one place that deletes data. */
+    for (int zst = 0; zst < 2; zst++)
+        if ((r = store_rotated_name(name, sizeof(name), leaf, last, zst)) < 0 ||
+            (r = store_retire(dir_fd, name, STORE_RETIRE_NUM_LOGS)) < 0)
             return r;
-        if (renameat(dir_fd, from, dir_fd, to) < 0 && errno != ENOENT)
-            return -errno;
-    }
-    if ((r = rotated_name(to, sizeof(to), leaf, 1)) < 0)
+    for (unsigned i = last; i >= 2; i--)
+        if ((r = shift(dir_fd, leaf, i - 1, i)) < 0)
+            return r;
+    if ((r = store_rotated_name(name, sizeof(name), leaf, 1, false)) < 0)
         return r;
-    if (renameat(dir_fd, leaf, dir_fd, to) < 0)
+    if (renameat(dir_fd, leaf, dir_fd, name) < 0)
         return -errno;
     /* Read-only once rotated; through the fd, so no path is followed. */
     if (fchmod(fd, cfg->file_mode & 0444) < 0)

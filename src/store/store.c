@@ -4,14 +4,15 @@
  * evicted first; appends go to the buffer, store_flush() writes them out
  * and fsyncs per policy, which is when the collector may acknowledge.
  * Rotates a file before a line would take it past max_file_bytes.
- * It does not parse or format lines (the collector does), nor retain,
- * compress or seal (see the TODOs in store.h).
+ * store_maintain() runs the housekeeping of retention.c, space.c and
+ * compress.c. It does not parse or format lines (the collector does), nor
+ * seal (see the TODO in store.h).
  */
 #include "store/store_int.h"
 
-#include "base/buf.h"
-
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -21,35 +22,6 @@
 #include <unistd.h>
 
 #define STORE_SYNCFS_FILES 8 /* more files to sync than this: one syncfs instead */
-
-struct entry {
-    struct entry *lru_prev, *lru_next; /* most recently used at s->lru_head */
-    struct entry *dirty_prev, *dirty_next;
-    struct entry *hash_next;
-    bool dirty;    /* on the dirty list: pending bytes or an fsync owed */
-    bool unsynced; /* written since the last fdatasync */
-    bool other_fs; /* not on the root's file system: syncfs(root) misses it */
-    int fd;        /* -1 until opened (lazily, and again after a failure) */
-    uint64_t size; /* bytes in the file on disk */
-    uint64_t hash;
-    struct buf pending;
-    size_t path_len;
-    char path[]; /* rendered, relative to the root */
-};
-
-struct store {
-    struct store_config cfg;
-    char *root, *tmpl;
-    int root_fd;
-    dev_t root_dev;
-    struct entry **table; /* chained hash of entries by path */
-    size_t table_mask;
-    struct entry *lru_head, *lru_tail, *dirty_head;
-    unsigned count, ndirty;
-    int lost;         /* error that lost buffered lines since the last flush, or 0 */
-    bool need_syncfs; /* an evicted file was closed with an fsync owed */
-    struct store_stats stats;
-};
 
 void store_config_init(struct store_config *cfg)
 {
@@ -62,7 +34,41 @@ void store_config_init(struct store_config *cfg)
         .fsync = STORE_FSYNC_BATCH,
         .max_open_files = 1024,
         .batch_bytes = 64 * 1024,
+        .space_check_ms = 1000,
     };
+}
+
+void store_say(const struct store *s, const char *fmt, ...)
+{
+    if (!s->cfg.log)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    s->cfg.log(s->cfg.log_arg, msg);
+}
+
+/* A threshold is bytes or percent, not both. */
+static bool threshold_bad(uint64_t bytes, unsigned pct)
+{
+    return (bytes && pct) || pct > 99;
+}
+
+static int housekeeping_check(const struct store_config *c)
+{
+    if (c->max_age_seconds > STORE_AGE_MAX || c->compress_level < 0 ||
+        c->compress_level > STORE_ZSTD_LEVEL_MAX || c->space_check_ms > STORE_SPACE_MS_MAX ||
+        threshold_bad(c->space_left_bytes, c->space_left_percent) ||
+        threshold_bad(c->admin_space_left_bytes, c->admin_space_left_percent))
+        return -EINVAL;
+    /* auditd wants admin_space_left below space_left; in one unit we can tell */
+    if (c->space_left_bytes && c->admin_space_left_bytes > c->space_left_bytes)
+        return -EINVAL;
+    if (c->space_left_percent && c->admin_space_left_percent > c->space_left_percent)
+        return -EINVAL;
+    return 0;
 }
 
 /* Zeros become defaults; then everything is checked against its bound. */
@@ -77,6 +83,9 @@ static int config_fill(struct store_config *c)
     c->dir_mode = c->dir_mode ? c->dir_mode : d.dir_mode;
     c->max_open_files = c->max_open_files ? c->max_open_files : d.max_open_files;
     c->batch_bytes = c->batch_bytes ? c->batch_bytes : d.batch_bytes;
+    c->space_check_ms = c->space_check_ms ? c->space_check_ms : d.space_check_ms;
+    if (housekeeping_check(c) < 0)
+        return -EINVAL;
     if (!c->root || !c->root[0] || c->num_logs > STORE_NUM_LOGS_MAX ||
         c->max_open_files > STORE_OPEN_FILES_MAX || c->batch_bytes > STORE_BATCH_MAX ||
         (c->file_mode & ~0777u) || (c->dir_mode & ~0777u) || (unsigned)c->fsync > STORE_FSYNC_EVERY)
@@ -136,8 +145,11 @@ int store_open(const struct store_config *cfg, struct store **out)
         goto fail;
     s->cfg.root = s->root; /* the caller's strings are only borrowed */
     s->cfg.path_template = s->tmpl;
+    s->zjob.family = NULL;
+    s->indexed = s->cfg.max_age_seconds || s->cfg.max_total_bytes || s->cfg.compress_level;
     if ((r = s->root_fd = root_open(s, &s->root_dev)) < 0 ||
-        (r = store_version_check(s->root_fd, &s->cfg)) < 0)
+        (r = store_version_check(s->root_fd, &s->cfg)) < 0 ||
+        (s->indexed && (r = store_index_build(s)) < 0) || (r = store_space_setup(s)) < 0)
         goto fail;
     *out = s;
     return 0;
@@ -148,7 +160,7 @@ fail:
 
 /* ---- the entry cache: hash by path, LRU list, dirty list ---- */
 
-static uint64_t path_hash(const char *p, size_t n)
+uint64_t store_path_hash(const char *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a: the chain length is bounded by count */
     for (size_t i = 0; i < n; i++)
@@ -156,13 +168,13 @@ static uint64_t path_hash(const char *p, size_t n)
     return h;
 }
 
-static void lru_unlink(struct store *s, struct entry *e)
+static void lru_unlink(struct store *s, struct store_entry *e)
 {
     *(e->lru_prev ? &e->lru_prev->lru_next : &s->lru_head) = e->lru_next;
     *(e->lru_next ? &e->lru_next->lru_prev : &s->lru_tail) = e->lru_prev;
 }
 
-static void lru_push_front(struct store *s, struct entry *e)
+static void lru_push_front(struct store *s, struct store_entry *e)
 {
     e->lru_prev = NULL;
     e->lru_next = s->lru_head;
@@ -170,7 +182,7 @@ static void lru_push_front(struct store *s, struct entry *e)
     s->lru_head = e;
 }
 
-static void dirty_set(struct store *s, struct entry *e, bool dirty)
+static void dirty_set(struct store *s, struct store_entry *e, bool dirty)
 {
     if (e->dirty == dirty)
         return;
@@ -189,9 +201,9 @@ static void dirty_set(struct store *s, struct entry *e, bool dirty)
     }
 }
 
-static struct entry *entry_find(struct store *s, const char *path, size_t n, uint64_t h)
+static struct store_entry *entry_find(struct store *s, const char *path, size_t n, uint64_t h)
 {
-    for (struct entry *e = s->table[h & s->table_mask]; e; e = e->hash_next)
+    for (struct store_entry *e = s->table[h & s->table_mask]; e; e = e->hash_next)
         if (e->hash == h && e->path_len == n && memcmp(e->path, path, n) == 0)
             return e;
     return NULL;
@@ -222,7 +234,7 @@ static ssize_t write_all(int fd, struct iovec *iov, int n)
     return (ssize_t)done;
 }
 
-static int entry_open(struct store *s, struct entry *e)
+static int entry_open(struct store *s, struct store_entry *e)
 {
     if (e->fd >= 0)
         return 0;
@@ -239,6 +251,10 @@ static int entry_open(struct store *s, struct entry *e)
     e->size = (uint64_t)st.st_size;
     e->other_fs = st.st_dev != s->root_dev;
     s->stats.open_files++;
+    if (s->indexed && !e->family)
+        e->family = store_index_family(&s->idx, e->path, e->path_len);
+    if (e->family)
+        store_index_set_active(&s->idx, e->family, e->size);
     return 0;
 }
 
@@ -248,7 +264,7 @@ static int entry_open(struct store *s, struct entry *e)
  * on error the rest stays there and the error is counted and returned.
  * TODO(sealing, issue 4): records enter the hash chain here.
  */
-static int entry_write(struct store *s, struct entry *e, const char *extra, size_t extra_len)
+static int entry_write(struct store *s, struct store_entry *e, const char *extra, size_t extra_len)
 {
     if (e->pending.len == 0 && extra_len == 0)
         return 0;
@@ -262,8 +278,12 @@ static int entry_write(struct store *s, struct entry *e, const char *extra, size
     if (w > 0) {
         e->size += (uint64_t)w;
         e->unsynced = s->cfg.fsync != STORE_FSYNC_NONE;
-        memmove(e->pending.data, e->pending.data + from_buf, e->pending.len - from_buf);
+        if (from_buf) /* data is NULL while the buffer was never used */
+            memmove(e->pending.data, e->pending.data + from_buf, e->pending.len - from_buf);
         e->pending.len -= from_buf;
+        s->pending_bytes -= from_buf;
+        if (e->family)
+            store_index_set_active(&s->idx, e->family, e->size);
     }
     size_t want = e->pending.len + from_buf + (extra_len ? extra_len + 1 : 0);
     if (w >= 0 && (size_t)w == want)
@@ -272,7 +292,7 @@ static int entry_write(struct store *s, struct entry *e, const char *extra, size
     return w < 0 ? (int)w : -EIO;
 }
 
-static int entry_sync(struct store *s, struct entry *e)
+static int entry_sync(struct store *s, struct store_entry *e)
 {
     if (!e->unsynced)
         return 0;
@@ -287,7 +307,7 @@ static int entry_sync(struct store *s, struct entry *e)
 
 /* Writes what the entry holds, closes its fd and frees it. Lines that could
  * not be written are counted as dropped and make the next flush fail. */
-static void entry_release(struct store *s, struct entry *e)
+static void entry_release(struct store *s, struct store_entry *e)
 {
     int r = entry_write(s, e, NULL, 0);
     if (r < 0) {
@@ -295,6 +315,7 @@ static void entry_release(struct store *s, struct entry *e)
              p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
             s->stats.dropped++;
         s->lost = s->lost ? s->lost : r;
+        s->pending_bytes -= e->pending.len;
     }
     if (e->fd >= 0) {
         if (e->unsynced && e->other_fs && entry_sync(s, e) < 0)
@@ -304,7 +325,7 @@ static void entry_release(struct store *s, struct entry *e)
         close(e->fd);
         s->stats.open_files--;
     }
-    struct entry **pp = &s->table[e->hash & s->table_mask];
+    struct store_entry **pp = &s->table[e->hash & s->table_mask];
     while (*pp != e)
         pp = &(*pp)->hash_next;
     *pp = e->hash_next;
@@ -315,10 +336,10 @@ static void entry_release(struct store *s, struct entry *e)
     free(e);
 }
 
-static struct entry *entry_get(struct store *s, const char *path, size_t n)
+static struct store_entry *entry_get(struct store *s, const char *path, size_t n)
 {
-    uint64_t h = path_hash(path, n);
-    struct entry *e = entry_find(s, path, n, h);
+    uint64_t h = store_path_hash(path, n);
+    struct store_entry *e = entry_find(s, path, n, h);
     if (e) {
         if (e != s->lru_head) {
             lru_unlink(s, e);
@@ -345,7 +366,7 @@ static struct entry *entry_get(struct store *s, const char *path, size_t n)
 
 /* ---- rotation ---- */
 
-static int entry_rotate(struct store *s, struct entry *e)
+static int entry_rotate(struct store *s, struct store_entry *e)
 {
     /* Flushed and synced first: what was acknowledged, or is about to be,
      * must be on disk before its file changes name. */
@@ -360,13 +381,16 @@ static int entry_rotate(struct store *s, struct entry *e)
         s->stats.write_errors++;
         return dir;
     }
-    r = store_rotate(dir, leaf, e->fd, &s->cfg);
+    struct stat st;
+    r = fstat(e->fd, &st) < 0 ? -errno : store_rotate(dir, leaf, e->fd, &s->cfg);
     close(dir);
     if (r < 0) {
         s->stats.write_errors++;
         return r;
     }
     s->stats.rotations++;
+    if (e->family)
+        store_index_rotated(&s->idx, e->family, s->cfg.num_logs, e->size, st.st_mtim.tv_sec);
     close(e->fd);
     e->fd = -1;
     e->size = 0;
@@ -391,13 +415,16 @@ static int render(const struct store *s, const char *host, size_t host_len, cons
 int store_append(struct store *s, const char *host, size_t host_len, const char *program,
                  size_t program_len, const char *line, size_t len)
 {
+    int r;
     if (memchr(line, '\n', len))
         return -EINVAL;
+    if (s->space.on && (r = store_space_gate(s, len + 1)) < 0)
+        return r;
     char path[STORE_PATH_MAX];
-    int r = render(s, host, host_len, program, program_len, path, sizeof(path));
+    r = render(s, host, host_len, program, program_len, path, sizeof(path));
     if (r < 0)
         return r;
-    struct entry *e = entry_get(s, path, (size_t)r);
+    struct store_entry *e = entry_get(s, path, (size_t)r);
     if (!e)
         return -ENOMEM;
     if ((r = entry_open(s, e)) < 0) {
@@ -416,6 +443,7 @@ int store_append(struct store *s, const char *host, size_t host_len, const char 
             return r;
         buf_put(&e->pending, line, len);
         buf_putc(&e->pending, '\n');
+        s->pending_bytes += len + 1;
     } else if ((r = entry_write(s, e, line, len)) < 0) {
         return r;
     }
@@ -445,7 +473,7 @@ static int sync_all(struct store *s)
     }
     s->stats.syncs++;
     s->need_syncfs = false;
-    for (struct entry *e = s->dirty_head, *next; e; e = next) {
+    for (struct store_entry *e = s->dirty_head, *next; e; e = next) {
         next = e->dirty_next;
         if (!e->other_fs)
             e->unsynced = false;
@@ -460,7 +488,7 @@ int store_flush(struct store *s)
     int first = s->lost, r;
     s->lost = 0;
     bool by_syncfs = flush_by_syncfs(s);
-    for (struct entry *e = s->dirty_head, *next; e; e = next) {
+    for (struct store_entry *e = s->dirty_head, *next; e; e = next) {
         next = e->dirty_next;
         r = entry_write(s, e, NULL, 0);
         bool fd_sync = !by_syncfs || e->other_fs;
@@ -496,7 +524,38 @@ int store_reopen(struct store *s)
     close(s->root_fd);
     s->root_fd = fd;
     s->root_dev = dev;
+    if (s->indexed) {
+        /* No entry points into the index now: rebuild it from the disk,
+         * which sees what an administrator moved or deleted. */
+        store_compress_abort(s);
+        store_index_free(&s->idx);
+        if ((v = store_index_build(s)) < 0 && r == 0)
+            r = v;
+    }
+    if ((v = store_space_check(s)) < 0 && r == 0)
+        r = v;
     return r;
+}
+
+int store_maintain(struct store *s, time_t now)
+{
+    int first = 0, more = 0, r;
+    if (s->space.on && (r = store_space_check(s)) < 0)
+        first = r;
+    if (s->indexed && (r = store_retention_run(s, now)) != 0) {
+        more |= r > 0;
+        first = first ? first : r < 0 ? r : 0;
+    }
+    if (s->cfg.compress_level && (r = store_compress_step(s)) != 0) {
+        more |= r > 0;
+        first = first ? first : r < 0 ? r : 0;
+    }
+    return first ? first : more;
+}
+
+enum store_space store_space_state(const struct store *s)
+{
+    return s->space.state;
 }
 
 void store_close(struct store *s)
@@ -510,6 +569,8 @@ void store_close(struct store *s)
         if (s->need_syncfs && s->cfg.fsync != STORE_FSYNC_NONE)
             syncfs(s->root_fd);
     }
+    store_compress_free(s);
+    store_index_free(&s->idx);
     if (s->root_fd >= 0)
         close(s->root_fd);
     free(s->table);
@@ -521,4 +582,6 @@ void store_close(struct store *s)
 void store_get_stats(const struct store *s, struct store_stats *out)
 {
     *out = s->stats;
+    out->total_bytes = s->idx.total_bytes;
+    out->rotated_files = s->idx.rotated;
 }

@@ -7,14 +7,17 @@
  *
  * One thread owns a struct store; nothing here locks.
  *
+ * Housekeeping (retention.c, space.c, compress.c) runs from
+ * store_maintain(), which the collector calls periodically; each call does
+ * a bounded amount of work. Disk space is also checked inside store_append.
+ *
  * Where later work hooks in (not built yet):
  *  - TODO(sealing, issue 4): every byte reaches the disk through one place
  *    (the pending-buffer write in store.c) and every rotation through
  *    store_rotate() in rotate.c, after the file is flushed and before its
- *    rename: the hash chain, its seals and chattr +a belong there.
- *  - TODO(retention): deletion by age and by total size, after rotation.
- *  - TODO(disk space): space_left/admin_space_left checks before appends.
- *  - TODO(compression): zstd of rotated files, after the rename to .1.
+ *    rename: the hash chain, its seals and chattr +a belong there. Every
+ *    deletion of stored data goes through store_retire() in retention.c:
+ *    the sealed expiry record belongs there.
  */
 #ifndef LW_STORE_STORE_H
 #define LW_STORE_STORE_H
@@ -22,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define STORE_FORMAT_VERSION 1     /* in <root>/.logward-store */
 #define STORE_NAME_MAX       160   /* bytes of one sanitized name, without NUL */
@@ -31,6 +35,9 @@
 #define STORE_OPEN_FILES_MAX 65536 /* upper bound on max_open_files */
 #define STORE_BATCH_MAX      ((size_t)16 << 20)
 #define STORE_VERSION_FILE   ".logward-store"
+#define STORE_AGE_MAX        ((uint64_t)100 * 366 * 86400) /* bound on max_age_seconds */
+#define STORE_ZSTD_LEVEL_MAX 19    /* above, zstd's "ultra" levels need far more memory */
+#define STORE_SPACE_MS_MAX   60000 /* bound on space_check_ms */
 
 /* BATCH is 0 so that a zeroed config keeps acknowledged data safe. */
 enum store_fsync {
@@ -40,8 +47,21 @@ enum store_fsync {
     STORE_FSYNC_EVERY, /* every append is written and fdatasynced before it returns */
 };
 
+/* What store_space_state() says; the collector maps LOW to audisp-remote's
+ * DISKLOW and FULL to DISKFULL (and RELP gets no ack). */
+enum store_space {
+    STORE_SPACE_OK,
+    STORE_SPACE_LOW,  /* free space below space_left: warned, still accepting */
+    STORE_SPACE_FULL, /* below admin_space_left: store_append refuses (-ENOSPC) */
+};
+
+/* Free space of the root's file system: f_bavail and f_blocks of
+ * fstatvfs(root_fd), in bytes. Returns 0 or a negative errno. */
+typedef int store_space_probe_fn(void *arg, int root_fd, uint64_t *avail, uint64_t *size);
+
 /* Zero in a numeric or mode field, or NULL template, means the default
- * that store_config_init() sets. `group` has no such zero: gid 0 is root. */
+ * that store_config_init() sets. `group` has no such zero: gid 0 is root.
+ * Retention, space thresholds and compression are off at 0. */
 struct store_config {
     const char *root;          /* store root; created with dir_mode if absent */
     const char *path_template; /* default "%h/%p.log": %h host, %p program (sanitized) */
@@ -53,6 +73,27 @@ struct store_config {
     enum store_fsync fsync;    /* default BATCH */
     unsigned max_open_files;   /* bound on cached fds (LRU), default 1024 */
     size_t batch_bytes;        /* per-file write buffer before a write(2), default 64 KiB */
+
+    /* Retention (store_maintain): only rotated files are ever deleted. */
+    uint64_t max_age_seconds; /* delete rotated files whose mtime is older than this */
+    uint64_t max_total_bytes; /* delete the oldest rotated files, store-wide, while the
+                                 active and rotated files together pass this */
+    /* Disk space, auditd's space_left/admin_space_left: each in bytes or
+     * in percent of the file system's size, not both. admin <= space_left
+     * when both use the same unit. */
+    uint64_t space_left_bytes, admin_space_left_bytes;
+    unsigned space_left_percent, admin_space_left_percent; /* 1..99 */
+    unsigned space_check_ms; /* longest time between two checks, default 1000 */
+    /* zstd level (1..19) for rotated files, compressed by store_maintain */
+    int compress_level;
+
+    /* Called once per space crossing and per housekeeping error, with a
+     * one-line message; NULL: nothing is said (counters still count). */
+    void (*log)(void *arg, const char *msg);
+    void *log_arg;
+    /* For tests only: replaces fstatvfs(root) to inject free space. */
+    store_space_probe_fn *space_probe;
+    void *space_probe_arg;
 };
 
 struct store;
@@ -64,6 +105,19 @@ struct store_stats {
     uint64_t dropped;      /* lines buffered, then lost to a write error (flush reported it) */
     uint64_t syncs;        /* fdatasync and syncfs calls made */
     uint64_t open_files;   /* now */
+    /* retention and compression (store_maintain) */
+    uint64_t expired_age, expired_size; /* rotated files deleted by max_age/max_total */
+    uint64_t expired_bytes;             /* their bytes */
+    uint64_t compressed;                /* rotated files compressed */
+    uint64_t compress_in, compress_out; /* bytes before and after */
+    uint64_t maintain_errors;           /* failed deletion, compression or scan step */
+    uint64_t total_bytes;               /* now: active + rotated files (when indexed) */
+    uint64_t rotated_files;             /* now: rotated files in the index */
+    /* disk space */
+    uint64_t space_checks;
+    uint64_t space_low, space_full; /* crossings into LOW (from OK), into FULL */
+    uint64_t refused_full;          /* appends refused with -ENOSPC */
+    uint64_t space_avail;           /* free bytes at the last check */
 };
 
 /* Fills cfg with the defaults above (root NULL, group (gid_t)-1). */
@@ -83,6 +137,8 @@ int store_open(const struct store_config *cfg, struct store **out);
  * line is durable only after store_flush() returns 0 (or at once with
  * STORE_FSYNC_EVERY). A line holding '\n' is refused (-EINVAL): one append
  * is one line. On error the line is not stored and write_errors counts it.
+ * With free space below admin_space_left it returns -ENOSPC (refused_full
+ * counts it; nothing is written): the caller must not acknowledge the line.
  */
 int store_append(struct store *s, const char *host, size_t host_len, const char *program,
                  size_t program_len, const char *line, size_t len);
@@ -94,7 +150,23 @@ int store_append(struct store *s, const char *host, size_t host_len, const char 
  */
 int store_flush(struct store *s);
 
-/* SIGHUP: flushes, closes every fd (the root's too) and reopens lazily. */
+/*
+ * Housekeeping, to be called periodically (every loop tick is fine) with
+ * the wall clock: checks disk space, then deletes rotated files past
+ * max_age_seconds (mtime older than now - max_age) or, oldest first,
+ * while the total passes max_total_bytes, then compresses rotated files.
+ * Bounded per call (STORE_MAINTAIN_DELETES deletions, STORE_COMPRESS_STEP
+ * bytes read). Returns 1 if work is left (call again soon), 0 if none,
+ * or the first negative errno (the rest still ran; counted too).
+ */
+int store_maintain(struct store *s, time_t now);
+
+/* Space state after the last check (store_append and store_maintain
+ * check); OK when no threshold is set. */
+enum store_space store_space_state(const struct store *s);
+
+/* SIGHUP: flushes, closes every fd (the root's too) and reopens lazily;
+ * rebuilds the index of rotated files (a walk of the store). */
 int store_reopen(struct store *s);
 
 /* Flushes and frees; store_close(NULL) is a no-op. */

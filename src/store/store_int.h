@@ -1,18 +1,120 @@
 /*
- * store_int: what the store's files share among themselves (path template,
- * safe opening below the root, rotation, version file). Not a public
- * header: only src/store/ includes it.
+ * store_int: what the store's files share among themselves (the store and
+ * its entries, path template, safe opening below the root, rotation,
+ * version file, the index of rotated files, retention, space checks,
+ * compression). Not a public header: only src/store/ includes it.
  */
 #ifndef LW_STORE_STORE_INT_H
 #define LW_STORE_STORE_INT_H
 
 #include "store/store.h"
 
+#include "base/buf.h"
+
 #include <stdbool.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define STORE_DEPTH_MAX     8   /* components in a path template */
 #define STORE_COMPONENT_MAX 240 /* bytes of one rendered component: room for ".999", ".zst" */
+
+#define STORE_MAINTAIN_DELETES 64                /* retention deletions per store_maintain */
+#define STORE_COMPRESS_STEP    ((size_t)2 << 20) /* bytes compressed per store_maintain */
+#define STORE_FAMILIES_MAX     (1u << 21)        /* active names the index tracks */
+#define STORE_ROTATED_SUFFIX   24                /* room for ".999.zst.tmp" and more */
+
+/* One rotated file of a family: <active>.<num>, or <active>.<num>.zst. */
+struct store_gen {
+    uint64_t id; /* unique in the index: survives the renumbering of rotations */
+    uint64_t size;
+    int64_t mtime;
+    unsigned num;
+    bool zst;
+    bool no_zst; /* compression failed: not retried until the next index build */
+};
+
+/* An active file name and its rotated files (the active file may be gone). */
+struct store_family {
+    struct store_family *hash_next;
+    struct store_family *zq_prev, *zq_next; /* on the compression queue */
+    bool in_zq;
+    uint64_t hash;
+    uint64_t active_bytes;
+    size_t heap_pos;        /* in idx->heap while ngens > 0 */
+    struct store_gen *gens; /* by num, ascending: the oldest last */
+    unsigned ngens, gens_cap;
+    size_t path_len;
+    char path[]; /* of the active file, relative to the root */
+};
+
+/* Built by a walk at open (and reopen) when retention or compression is
+ * on; updated at rotation, writes, deletions and compression. */
+struct store_index {
+    struct store_family **table;
+    size_t mask, count;
+    struct store_family **heap; /* min-heap by the mtime of each family's oldest gen */
+    size_t nheap, heap_cap;
+    struct store_family *zq_head, *zq_tail; /* families with a plain gen to compress */
+    uint64_t total_bytes, rotated, next_id;
+};
+
+struct store_entry {
+    struct store_entry *lru_prev, *lru_next; /* most recently used at s->lru_head */
+    struct store_entry *dirty_prev, *dirty_next;
+    struct store_entry *hash_next;
+    struct store_family *family; /* when indexed, else NULL */
+    bool dirty;                  /* on the dirty list: pending bytes or an fsync owed */
+    bool unsynced;               /* written since the last fdatasync */
+    bool other_fs;               /* not on the root's file system: syncfs(root) misses it */
+    int fd;                      /* -1 until opened (lazily, and again after a failure) */
+    uint64_t size;               /* bytes in the file on disk */
+    uint64_t hash;
+    struct buf pending;
+    size_t path_len;
+    char path[]; /* rendered, relative to the root */
+};
+
+struct store_space_check {
+    bool on;
+    enum store_space state;
+    uint64_t since;       /* bytes appended since the last check */
+    uint64_t budget;      /* appends up to this need no check: the headroom left */
+    struct timespec last; /* CLOCK_MONOTONIC_COARSE of the last check */
+};
+
+/* The compression of one rotated file, a step per store_maintain. */
+struct store_zjob {
+    struct store_family *family; /* NULL: no job */
+    uint64_t gen_id;
+    int dir_fd, in_fd, out_fd;
+    struct stat in_st;
+    uint64_t in_bytes, out_bytes;
+    char tmp[STORE_COMPONENT_MAX + STORE_ROTATED_SUFFIX];
+};
+
+struct store {
+    struct store_config cfg;
+    char *root, *tmpl;
+    int root_fd;
+    dev_t root_dev;
+    struct store_entry **table; /* chained hash of entries by path */
+    size_t table_mask;
+    struct store_entry *lru_head, *lru_tail, *dirty_head;
+    unsigned count, ndirty;
+    int lost;               /* error that lost buffered lines since the last flush, or 0 */
+    bool need_syncfs;       /* an evicted file was closed with an fsync owed */
+    bool indexed;           /* retention or compression on: idx is kept */
+    uint64_t pending_bytes; /* buffered in entries, not yet written */
+    struct store_index idx;
+    struct store_space_check space;
+    struct store_zjob zjob;
+    void *zctx, *zin, *zout; /* ZSTD_CCtx and its buffers, made at the first job */
+    struct store_stats stats;
+};
+
+/* Says msg through cfg->log, if set (printf-like, one line). */
+void store_say(const struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t store_path_hash(const char *p, size_t n);
 
 /* Checks a path template: returns 0 or -EINVAL (rules in path.c). */
 int store_template_check(const char *tmpl);
@@ -38,5 +140,56 @@ int store_rotate(int dir_fd, const char *leaf, int fd, const struct store_config
 int store_version_check(int root_fd, const struct store_config *cfg);
 /* fsyncs a directory when the policy wants durable names. */
 int store_dir_sync(int dir_fd, const struct store_config *cfg);
+/* "<leaf>.<num>" or "<leaf>.<num>.zst" into out. */
+int store_rotated_name(char *out, size_t cap, const char *leaf, unsigned num, bool zst);
+/* Parses a file name of a leaf directory: returns the length of its active
+ * name (all of it for an active one) and sets *num (0 = active), *zst and
+ * *tmp (a compression's temp file); -1 for a name the store never makes. */
+int store_name_classify(const char *name, unsigned *num, bool *zst, bool *tmp);
+
+/* ---- index.c ---- */
+int store_index_build(struct store *s);
+void store_index_free(struct store_index *idx);
+/* Finds or adds the family of the active path; NULL past the bound. */
+struct store_family *store_index_family(struct store_index *idx, const char *path, size_t n);
+void store_index_set_active(struct store_index *idx, struct store_family *f, uint64_t size);
+/* The family's active file was renamed to .1 (the slot num_logs-1 deleted
+ * first, the others shifted up by one). */
+void store_index_rotated(struct store_index *idx, struct store_family *f, unsigned num_logs,
+                         uint64_t size, int64_t mtime);
+/* Adds a rotated file found on disk (a plain one beside its .zst is not). */
+void store_index_add_gen(struct store_index *idx, struct store_family *f, unsigned num, bool zst,
+                         uint64_t size, int64_t mtime);
+/* Drops gen i of f; `freed` says whether its bytes left the disk. */
+void store_index_drop_gen(struct store_index *idx, struct store_family *f, unsigned i, bool freed);
+/* The gen with this id in f, or -1. */
+int store_index_find_gen(const struct store_family *f, uint64_t id);
+/* gen i of f is now its .zst of `size` bytes (or failed: no_zst). */
+void store_index_gen_compressed(struct store_index *idx, struct store_family *f, unsigned i,
+                                uint64_t size);
+void store_index_gen_no_zst(struct store_index *idx, struct store_family *f, unsigned i);
+/* The family holding the oldest rotated file store-wide, or NULL. */
+struct store_family *store_index_oldest(const struct store_index *idx);
+
+/* ---- retention.c ---- */
+enum store_retire_why { STORE_RETIRE_NUM_LOGS, STORE_RETIRE_AGE, STORE_RETIRE_SIZE };
+/* The one place where stored data is deleted: name in dir_fd. Returns 0
+ * (also when it was already gone) or a negative errno. */
+int store_retire(int dir_fd, const char *name, enum store_retire_why why);
+/* Deletes per max_age_seconds and max_total_bytes; returns 1 if more is
+ * due, 0, or the first error. */
+int store_retention_run(struct store *s, time_t now);
+
+/* ---- space.c ---- */
+int store_space_setup(struct store *s);
+int store_space_check(struct store *s);
+/* Before an append of n bytes: checks when due; -ENOSPC when FULL. */
+int store_space_gate(struct store *s, size_t n);
+
+/* ---- compress.c ---- */
+/* One step of compression; returns 1 if more is due, 0, or an error. */
+int store_compress_step(struct store *s);
+void store_compress_abort(struct store *s);
+void store_compress_free(struct store *s);
 
 #endif
