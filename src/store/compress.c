@@ -1,7 +1,8 @@
 /*
  * compress: zstd of rotated files, one file at a time, a bounded step per
- * store_maintain call (STORE_COMPRESS_STEP bytes read), so rotation stays
- * a few renames. x.log.K is streamed (fixed buffers, one context) into
+ * store_maintain call (STORE_COMPRESS_STEP bytes read or STORE_COMPRESS_MS,
+ * whichever comes first, checked per input chunk), so rotation stays a few
+ * renames. x.log.K is streamed (fixed buffers, one context) into
  * x.log.K.zst.tmp, which gets mode file_mode & 0444, the group, the plain
  * file's times (so retention by age still sees the rotation's time) and an
  * fsync, then is renamed to x.log.K.zst (K as it is by then: rotations may
@@ -180,6 +181,14 @@ static int job_finish(struct store *s, unsigned i)
     return 0;
 }
 
+static bool step_over(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000 >=
+           STORE_COMPRESS_MS;
+}
+
 int store_compress_step(struct store *s)
 {
     struct store_zjob *j = &s->zjob;
@@ -190,7 +199,9 @@ int store_compress_step(struct store *s)
     int r;
     if (!j->family && (r = job_start(s)) < 0)
         return r;
-    for (size_t done = 0; done < STORE_COMPRESS_STEP;) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
+    for (size_t done = 0; done < STORE_COMPRESS_STEP && !(done && step_over(&t0));) {
         int i = store_index_find_gen(j->family, j->gen_id);
         if (i < 0) { /* deleted (retention, num_logs) meanwhile */
             store_compress_abort(s);

@@ -20,8 +20,9 @@
 
 #define STORE_MAINTAIN_DELETES 64                /* retention deletions per store_maintain */
 #define STORE_COMPRESS_STEP    ((size_t)2 << 20) /* bytes compressed per store_maintain */
-#define STORE_FAMILIES_MAX     (1u << 21)        /* active names the index tracks */
-#define STORE_ROTATED_SUFFIX   24                /* room for ".999.zst.tmp" and more */
+#define STORE_COMPRESS_MS      20         /* and at most about this long (one input chunk more) */
+#define STORE_FAMILIES_MAX     (1u << 21) /* active names the index tracks */
+#define STORE_ROTATED_SUFFIX   24         /* room for ".999.zst.tmp" and more */
 
 /* One rotated file of a family: <active>.<num>, or <active>.<num>.zst. */
 struct store_gen {
