@@ -532,7 +532,7 @@ int store_reopen(struct store *s)
         if ((v = store_index_build(s)) < 0 && r == 0)
             r = v;
     }
-    if ((v = store_space_check(s)) < 0 && r == 0)
+    if (s->space.on && (v = store_space_check(s)) < 0 && r == 0)
         r = v;
     return r;
 }
