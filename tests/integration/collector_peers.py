@@ -9,28 +9,32 @@ logwardd serves tls://), then drives Debian's own peers at it:
     forwards them with omfwd over TCP: LF framing (its default), octet
     counting, and RFC 5424 (RSYSLOG_SyslogProtocol23Format); and over TLS
     (StreamDriver ossl, x509/name, octet-counted as RFC 5425 says, and its
-    default LF framing). The TLS client certificate names client1.example in
-    its DNS SAN and something else in its CN: the messages must be filed
-    under client1.example, not the peer address, with id=client1.example;
+    default LF framing); plus 10000 messages of 1 KB over each of TCP and
+    TLS (frames spanning reads and TLS records, and the store's rotation).
+    The TLS client certificate names client1.example in its DNS SAN and
+    something else in its CN: the messages must be filed under
+    client1.example, not the peer address, with id=client1.example;
   - syslog-ng (unpacked beside rsyslog by scripts/peer-syslog-ng.sh) receives
     `logger` messages on its network() source and forwards them with
     network() (BSD, LF) and syslog() (RFC 5424, octet-counted) over TCP and
     TLS; its client certificate has only a CN (client2.example), the
     fallback logwardd must use when there is no DNS SAN;
   - loggen sends straight to logwardd: -P (RFC 5424, octet-counted) and its
-    default (BSD-like, LF) over TCP; over TLS loggen has no client
+    default (BSD-like, LF) over TCP, and -P on 4 connections at once
+    (counted per thread and sequence); over TLS loggen has no client
     certificate, so a tls:// listener that requires one must store nothing.
 Every part sends N uniquely numbered messages, waits (bounded) until they
 arrive, and checks each is stored exactly once in STORE/<host>/<program>.log,
-nowhere else, with the right program[pid], a time stamp near now, and
-`peer= via= id=` metadata right. Times per part are printed at the end.
-A part whose peer is missing prints `SKIP part: ...` and the rest runs;
-exit 77 only when rsyslogd itself is missing.
+nowhere else (a rotated X.log.N counts as X.log), with the text as sent,
+the right program[pid], a time stamp near now, and `peer= via= id=` right.
+Times per part are printed at the end. A part whose peer is missing prints
+`SKIP part: ...` and the rest runs; exit 77 only when rsyslogd is missing.
 """
 import datetime
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +45,7 @@ BIN = os.environ.get("LW_BIN", "build/release/src")
 LOGWARDD = os.path.join(BIN, "logwardd")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 N = int(os.environ.get("LW_PEERS_N", "200"))
+BULK = int(os.environ.get("LW_PEERS_BULK", "10000"))  # 1 KB messages: frames span TLS records
 WAIT = 20.0  # seconds for one part's messages to arrive
 PID = 4242  # the PROCID logger claims, checked on every stored line
 passed = failed = 0
@@ -74,14 +79,21 @@ def wait_for(pred, timeout=15.0):
 
 
 def read_tree(root):
-    """All stored lines, by path relative to root."""
-    out = {}
+    """All stored lines, by path relative to root; a rotated file (X.log.1,
+    X.log.2...: auditd's order, .1 the newest) is read into X.log, oldest first."""
+    parts = {}
     for d, _, files in os.walk(root):
         for f in files:
             if f.startswith(".logwardd") or (d == root and f == ".logward-store"):
                 continue  # the collector's status file and the store's version file
             p = os.path.join(d, f)
-            out[os.path.relpath(p, root)] = open(p, "rb").read().split(b"\n")[:-1]
+            m = re.fullmatch(r"(.*\.log)\.(\d+)", f)
+            key, gen = (m.group(1), int(m.group(2))) if m else (f, 0)
+            parts.setdefault(os.path.relpath(os.path.join(d, key), root), []).append((gen, p))
+    out = {}
+    for rel, files in parts.items():
+        out[rel] = [l for _, p in sorted(files, reverse=True)
+                    for l in open(p, "rb").read().split(b"\n")[:-1]]
     return out
 
 
@@ -169,18 +181,28 @@ class Store:
         return {p: l[mark.get(p, 0):] for p, l in read_tree(self.root).items()}
 
 
-SEQ = re.compile(rb"(\S+)-(\d{4})$")
+SEQ = re.compile(rb"(\S+)-(\d{4,})")  # group 1 the tag, then the key groups
+
+
+def seq_key(m):
+    """A message's number: its sequence, or (loggen) thread and sequence."""
+    return tuple(int(g) for g in m.groups()[1:])
 
 
 def verify(part, store, mark, t0, host, prog, via, ident, n, sent_tag=None, seq_re=SEQ,
-           pid=PID, fraction=False):
+           pid=PID, fraction=False, threads=1, text=None):
     """Each of n messages exactly once in host/prog.log (nothing elsewhere),
     metadata, program[pid] and time stamps right. Returns True if all good."""
     tag = (sent_tag or prog).encode()
     rel = f"{host}/{prog}.log"
+    def find(line):
+        body = line.rsplit(b"\t", 1)[0]
+        if seq_re is SEQ:  # the last word only: a search over long lines is quadratic
+            return SEQ.fullmatch(body.rsplit(b" ", 1)[-1])
+        return seq_re.search(body)
     def mine(line):
-        m = seq_re.search(line.rsplit(b"\t", 1)[0])
-        return m and (not m.group(1) or m.group(1) == tag)
+        m = find(line)
+        return m if m and (not m.group(1) or m.group(1) == tag) else None
     def arrived():
         return sum(1 for l in store.new_lines(mark).get(rel, []) if mine(l)) >= n
     wait_for(arrived, WAIT)
@@ -190,10 +212,13 @@ def verify(part, store, mark, t0, host, prog, via, ident, n, sent_tag=None, seq_
     lines = tree.get(rel, [])
     counts = {}
     for l in lines:
-        m = seq_re.search(l.rsplit(b"\t", 1)[0])
-        if mine(l):
-            counts[int(m.group(2))] = counts.get(int(m.group(2)), 0) + 1
-    missing = [i for i in range(n) if counts.get(i, 0) == 0]
+        m = mine(l)
+        if m:
+            k = seq_key(m)
+            counts[k] = counts.get(k, 0) + 1
+    keys = [(i,) for i in range(n)] if seq_re.groups == 2 else \
+        [(i, t) for t in range(threads) for i in range(n // threads)]
+    missing = [k[0] if len(k) == 1 else k for k in keys if counts.get(k, 0) == 0]
     dup = {i: c for i, c in counts.items() if c > 1}
     elsewhere = {p: len([l for l in ls if mine(l)]) for p, ls in tree.items() if p != rel}
     elsewhere = {p: c for p, c in elsewhere.items() if c}
@@ -211,6 +236,11 @@ def verify(part, store, mark, t0, host, prog, via, ident, n, sent_tag=None, seq_
     bad_prog = [l for l in lines if not want.match(l)]
     ok &= check(f"{part}: TIMESTAMP HOST {prog}{f'[{pid}]' if pid else ''}: MESSAGE on every line",
                 lines and not bad_prog, bad_prog[:2])
+    if text:  # the message text exactly as the sender's source had it
+        altered = [l for l in lines if (m := mine(l)) and (w := want.match(l)) and
+                   l[w.end():].rsplit(b"\t", 1)[0] != text(m)]
+        ok &= check(f"{part}: every message text stored exactly as sent", not altered,
+                    altered[:1])
     bad_ts = []
     lo, hi = t0 - 2.0, time.time() + 2.0
     for l in lines:
@@ -235,11 +265,19 @@ def verify(part, store, mark, t0, host, prog, via, ident, n, sent_tag=None, seq_
     return ok
 
 
-def logger_feed(port, tag, n, rfc3164=False):
+def logger_text(tag, pad=0):
+    """Message i of a part, as bytes, from its match."""
+    fill = "".join(chr(33 + i % 90) for i in range(pad)) + " " if pad else ""
+    return lambda m: f"peer test {fill}{tag}-{int(m.group(2)):04d}".encode()
+
+
+def logger_feed(port, tag, n, rfc3164=False, pad=0):
     """n messages `TAG-0000`.. through logger on stdin, over TCP (LF framing)."""
-    body = "".join(f"peer test {tag}-{i:04d}\n" for i in range(n))
+    text = logger_text(tag, pad)
+    body = b"".join(text(SEQ.fullmatch(b"%s-%04d" % (tag.encode(), i))) + b"\n"
+                    for i in range(n)).decode()
     subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(port), "-T", f"--id={PID}", "-t", tag,
-                    *(["--rfc3164"] if rfc3164 else [])],
+                    "--size", str(pad + 200), *(["--rfc3164"] if rfc3164 else [])],
                    input=body.encode(), check=True, timeout=60)
 
 
@@ -251,20 +289,26 @@ def rsyslog_parts(tmp, store, tcp, tls, certs):
     portfile = os.path.join(tmp, "rs-port")
     fwd = 'target="127.0.0.1" protocol="tcp" action.resumeInterval="1" ' \
           'action.resumeRetryCount="-1"'
+    # (part, tag, via, omfwd options, RFC 5424 fraction expected, messages, padding)
     parts = [("rsyslog omfwd tcp (LF framing)", "rs-tcp-lf", "tcp",
-              f'port="{tcp}"', False),
+              f'port="{tcp}"', False, N, 0),
              ("rsyslog omfwd tcp octet-counted", "rs-tcp-oc", "tcp",
-              f'port="{tcp}" TCP_Framing="octet-counted"', False),
+              f'port="{tcp}" TCP_Framing="octet-counted"', False, N, 0),
              ("rsyslog omfwd tcp RFC 5424 octet-counted", "rs-tcp-5424", "tcp",
               f'port="{tcp}" TCP_Framing="octet-counted" '
-              'template="RSYSLOG_SyslogProtocol23Format"', True)]
+              'template="RSYSLOG_SyslogProtocol23Format"', True, N, 0),
+             (f"rsyslog omfwd tcp octet-counted, {BULK} messages of 1 KB", "rs-tcp-bulk", "tcp",
+              f'port="{tcp}" TCP_Framing="octet-counted"', False, BULK, 1000)]
     tlsopts = ('StreamDriver="ossl" StreamDriverMode="1" StreamDriverAuthMode="x509/name" '
                'StreamDriverPermittedPeers="localhost"')
     if tls:
         parts += [("rsyslog omfwd tls (ossl, x509/name) octet-counted", "rs-tls-oc", "tls",
-                   f'port="{tls}" {tlsopts} TCP_Framing="octet-counted"', False),
+                   f'port="{tls}" {tlsopts} TCP_Framing="octet-counted"', False, N, 0),
                   ("rsyslog omfwd tls (ossl, x509/name) LF framing (its default)",
-                   "rs-tls-lf", "tls", f'port="{tls}" {tlsopts}', False)]
+                   "rs-tls-lf", "tls", f'port="{tls}" {tlsopts}', False, N, 0),
+                  (f"rsyslog omfwd tls octet-counted, {BULK} messages of 1 KB",
+                   "rs-tls-bulk", "tls", f'port="{tls}" {tlsopts} TCP_Framing="octet-counted"',
+                   False, BULK, 1000)]
     glob = f'workDirectory="{work}"'
     if tls:
         glob += (f' DefaultNetstreamDriverCAFile="{certs["ca"]}.pem"'
@@ -272,7 +316,7 @@ def rsyslog_parts(tmp, store, tcp, tls, certs):
                  f' DefaultNetstreamDriverKeyFile="{certs["client1"]}.key"')
     rules = "".join(f'  if $programname == "{tag}" then {{\n'
                     f'    action(type="omfwd" {fwd} {opts})\n    stop\n  }}\n'
-                    for _, tag, _, opts, _ in parts)
+                    for _, tag, _, opts, *_ in parts)
     conf = os.path.join(tmp, "rsyslog.conf")
     open(conf, "w").write(
         f'# no imuxsock, no imklog: this rsyslogd never touches /dev/log or the kernel log\n'
@@ -296,13 +340,14 @@ def rsyslog_parts(tmp, store, tcp, tls, certs):
                      tail(log)):
             return
         port = int(open(portfile).read())
-        for part, tag, via, _, fraction in parts:
+        for part, tag, via, _, fraction, n, pad in parts:
             host = "client1.example" if via == "tls" else "127.0.0.1"
             ident = "client1.example" if via == "tls" else "-"
             mark = store.mark()
             t0 = time.time()
-            logger_feed(port, tag, N)
-            if not verify(part, store, mark, t0, host, tag, via, ident, N, fraction=fraction):
+            logger_feed(port, tag, n, pad=pad)
+            if not verify(part, store, mark, t0, host, tag, via, ident, n, fraction=fraction,
+                          text=logger_text(tag, pad)):
                 print(f"     rsyslogd output:\n    {tail(log)}\n     internal:\n    "
                       f"{tail(os.path.join(tmp, 'rs-internal.log'))}")
         check("rsyslog: nothing left unrouted (the config's own fallback file)",
@@ -383,7 +428,8 @@ def syslog_ng_parts(tmp, store, tcp, tls, certs, env):
             mark = store.mark()
             t0 = time.time()
             logger_feed(src, tag, N, rfc3164=True)
-            if not verify(part, store, mark, t0, host, tag, via, ident, N):
+            if not verify(part, store, mark, t0, host, tag, via, ident, N,
+                          text=logger_text(tag)):
                 print(f"     syslog-ng output:\n    {tail(log)}")
         check("syslog-ng: nothing left unrouted",
               not os.path.exists(os.path.join(tmp, "sng-unrouted.log")),
@@ -392,7 +438,7 @@ def syslog_ng_parts(tmp, store, tcp, tls, certs, env):
         stop(p)
 
 
-LOGGEN_SEQ = re.compile(rb"()seq: (\d+), thread")
+LOGGEN_SEQ = re.compile(rb"()seq: (\d+), thread: (\d+),")
 
 
 def loggen_run(env, args, port, timeout=60):
@@ -404,18 +450,21 @@ def loggen_run(env, args, port, timeout=60):
 
 
 def loggen_parts(tmp, store, tcp, tls, env):
-    n = max(N, 1000)
-    for part, args, fraction in [("loggen -P tcp (RFC 5424, octet-counted)", ["-P"], False),
-                                 ("loggen default tcp (BSD-like, LF, local time without zone)",
-                                  [], False)]:
+    per = max(N, 1000)  # loggen's -n counts per connection
+    for part, args, conns in [("loggen -P tcp (RFC 5424, octet-counted)", ["-P"], 1),
+                              ("loggen default tcp (BSD-like, LF, local time without zone)",
+                               [], 1),
+                              ("loggen -P tcp, 4 connections at once", ["-P"], 4)]:
+        n = per * conns
         mark = store.mark()
         t0 = time.time()
-        sent, out = loggen_run(env, [*args, "-n", str(n), "-r", "20000", "-s", "300"], tcp)
+        sent, out = loggen_run(env, [*args, "-n", str(per), "-r", "20000", "-s", "300",
+                                     f"--active-connections={conns}"], tcp)
         if not check(f"{part}: loggen says it sent {n}", sent == n, out):
             timings.append((part, None, "FAIL"))
             continue
         verify(part, store, mark, t0, "127.0.0.1", "prg00000", "tcp", "-", n,
-               seq_re=LOGGEN_SEQ, pid=1234, fraction=fraction)
+               seq_re=LOGGEN_SEQ, pid=1234, threads=conns)
     if not tls:
         return
     part = "loggen -U (TLS without a client certificate) refused"
@@ -445,6 +494,8 @@ def tls_served(tmp, certs):
 
 
 def main():
+    # A timeout's SIGTERM must still run the finally below that stops the peers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not shutil.which("rsyslogd"):
         print("SKIP: rsyslogd (Debian package rsyslog) not installed")
         return 77
