@@ -1,6 +1,8 @@
 /*
- * json: fast JSON value writers over buf. A table marks the bytes that need
- * attention so that runs of plain ASCII are copied with one memcpy.
+ * json: fast JSON value writers over buf. Strings are checked 16 bytes at a
+ * time (SSE2, else 8 with word tricks) and stored as they are checked, into
+ * the worst-case room reserved up front, so plain runs cost no copy of their
+ * own; a table marks the bytes that need attention in short tails.
  */
 #include "base/json.h"
 
@@ -22,43 +24,54 @@ static const unsigned char special[256] = {
     [0x7f ... 0xff] = 1,
 };
 
-static void put_escaped_byte(struct buf *b, unsigned char c)
+/* Writes the escape of byte c at o; returns the end of what it wrote. */
+static char *put_escaped_byte(char *o, unsigned char c)
 {
-    char e[6] = {'\\', 0, 0, 0, 0, 0};
-    size_t n = 2;
+    o[0] = '\\';
     switch (c) {
     case '"':
-        e[1] = '"';
-        break;
+        o[1] = '"';
+        return o + 2;
     case '\\':
-        e[1] = '\\';
-        break;
+        o[1] = '\\';
+        return o + 2;
     case '\n':
-        e[1] = 'n';
-        break;
+        o[1] = 'n';
+        return o + 2;
     case '\t':
-        e[1] = 't';
-        break;
+        o[1] = 't';
+        return o + 2;
     case '\r':
-        e[1] = 'r';
-        break;
+        o[1] = 'r';
+        return o + 2;
     case '\b':
-        e[1] = 'b';
-        break;
+        o[1] = 'b';
+        return o + 2;
     case '\f':
-        e[1] = 'f';
-        break;
+        o[1] = 'f';
+        return o + 2;
     default:
         /* Control bytes and DEL as \u00XX; bytes >= 0x80 here are not UTF-8:
          * \udcXX keeps them recoverable. */
-        e[1] = 'u';
-        e[2] = c >= 0x80 ? 'd' : '0';
-        e[3] = c >= 0x80 ? 'c' : '0';
-        e[4] = hex_digits[c >> 4];
-        e[5] = hex_digits[c & 15];
-        n = 6;
+        o[1] = 'u';
+        o[2] = c >= 0x80 ? 'd' : '0';
+        o[3] = c >= 0x80 ? 'c' : '0';
+        o[4] = hex_digits[c >> 4];
+        o[5] = hex_digits[c & 15];
+        return o + 6;
     }
-    buf_put(b, e, n);
+}
+
+/* Writes the special byte at *s: a whole UTF-8 sequence as is, anything else
+ * escaped. Advances *s past what it consumed; returns the new end of output. */
+static char *put_special(char *o, const unsigned char **s, const unsigned char *end)
+{
+    size_t k = **s >= 0x80 ? utf8_sequence_len(*s, (size_t)(end - *s)) : 0;
+    if (k == 0)
+        return put_escaped_byte(o, *(*s)++);
+    memcpy(o, *s, k); /* k <= 4 */
+    *s += k;
+    return o + k;
 }
 
 /* Word-at-a-time test for bytes that need attention: < 0x20, '"', '\\',
@@ -73,32 +86,83 @@ static inline bool word_is_plain(uint64_t w)
     return ((lt20 | has_quote | has_bslash | ge7f) & high) == 0;
 }
 
-static inline const unsigned char *skip_plain(const unsigned char *s, const unsigned char *end)
+/* Copies a plain tail of 4..15 bytes with two overlapping loads and stores
+ * (memcpy of a variable length would be a library call) and returns true;
+ * returns false, having written nothing, if any byte needs attention. */
+static inline bool put_plain_tail(char *o, const unsigned char *s, size_t n)
 {
+    if (n >= 8) {
+        uint64_t a, z;
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+        if (!word_is_plain(a) || !word_is_plain(z))
+            return false;
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &z, 8);
+        return true;
+    }
+    uint32_t a, z;
+    memcpy(&a, s, 4);
+    memcpy(&z, s + n - 4, 4);
+    if (!word_is_plain((uint64_t)a | (uint64_t)z << 32))
+        return false;
+    memcpy(o, &a, 4);
+    memcpy(o + n - 4, &z, 4);
+    return true;
+}
+
 #ifdef __SSE2__
-    /* 16 bytes at a time: as signed bytes, "< 0x20" also catches >= 0x80. */
+/* Bit i set: byte i of v needs attention. As signed bytes, "< 0x20" also
+ * catches >= 0x80. */
+static inline unsigned special_mask(__m128i v)
+{
     const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
                   bslash = _mm_set1_epi8('\\'), del = _mm_set1_epi8(0x7f);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, quote)),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, bslash), _mm_cmpeq_epi8(v, del)));
+    return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
+/* Writes the escaped bytes [s, end) at o and returns the end of the output.
+ * Room for the worst case (6 per byte) is reserved, so while 16 or more bytes
+ * are left a whole block may be stored before it is checked: plain runs are
+ * copied without a separate memcpy per run. */
+static char *put_escaped(char *o, const unsigned char *s, const unsigned char *end)
+{
+#ifdef __SSE2__
     while (end - s >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, quote)),
-                                   _mm_or_si128(_mm_cmpeq_epi8(v, bslash), _mm_cmpeq_epi8(v, del)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
-        if (mask)
-            return s + __builtin_ctz(mask);
-        s += 16;
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+        unsigned mask = special_mask(v);
+        if (mask == 0) {
+            s += 16, o += 16;
+            continue;
+        }
+        unsigned k = (unsigned)__builtin_ctz(mask);
+        s += k, o += k;
+        o = put_special(o, &s, end);
     }
-#endif
+#else
     while (end - s >= 8) {
         uint64_t w;
         memcpy(&w, s, 8);
         if (!word_is_plain(w))
             break;
-        s += 8;
+        memcpy(o, &w, 8);
+        s += 8, o += 8;
     }
-    while (s < end && !special[*s])
-        s++;
-    return s;
+#endif
+    size_t n = (size_t)(end - s);
+    if (n >= 4 && put_plain_tail(o, s, n))
+        return o + n;
+    while (s < end) {
+        if (!special[*s])
+            *o++ = (char)*s++;
+        else
+            o = put_special(o, &s, end);
+    }
+    return o;
 }
 
 int json_put_string(struct buf *b, const char *p, size_t n)
@@ -110,26 +174,12 @@ int json_put_string(struct buf *b, const char *p, size_t n)
         buf_put(b, "\"\"", 2);
         return 0;
     }
-    const unsigned char *s = (const unsigned char *)p, *end = s + n;
-    buf_putc(b, '"');
-    while (s < end) {
-        const unsigned char *run = s;
-        s = skip_plain(s, end);
-        if (s > run)
-            buf_put(b, run, (size_t)(s - run));
-        if (s == end)
-            break;
-        if (*s >= 0x80) {
-            size_t k = utf8_sequence_len(s, (size_t)(end - s));
-            if (k) {
-                buf_put(b, s, k);
-                s += k;
-                continue;
-            }
-        }
-        put_escaped_byte(b, *s++);
-    }
-    buf_putc(b, '"');
+    const unsigned char *s = (const unsigned char *)p;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    o = put_escaped(o, s, s + n);
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
     return 0;
 }
 
