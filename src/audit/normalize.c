@@ -229,6 +229,35 @@ static int gather(struct audit_normalizer *n, const struct audit_event *ev)
 
 /* ---- value helpers ---- */
 
+/* Every byte of w is a decimal digit: its high nibble is 3, and adding 6
+ * keeps it 3 (no byte can carry into the next once the nibbles are 3). */
+static inline bool word_is_digits(uint64_t w, uint64_t ones)
+{
+    uint64_t high = ones * 0xf0, threes = ones * 0x30;
+    return (w & high) == threes && ((w + ones * 6) & high) == threes;
+}
+
+/* p[0..n) are all digits, n <= 24: numbers are short, so a few overlapping
+ * word loads beat a loop per byte. */
+static bool all_digits(const char *p, size_t n)
+{
+    const uint64_t ones8 = 0x0101010101010101ull;
+    if (n >= 8) {
+        uint64_t a, m, z;
+        memcpy(&a, p, 8), memcpy(&m, p + (n > 16 ? 8 : 0), 8), memcpy(&z, p + n - 8, 8);
+        return word_is_digits(a, ones8) && word_is_digits(m, ones8) && word_is_digits(z, ones8);
+    }
+    if (n >= 4) {
+        uint32_t a, z;
+        memcpy(&a, p, 4), memcpy(&z, p + n - 4, 4);
+        return word_is_digits((uint64_t)a | (uint64_t)z << 32, ones8);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    return true;
+}
+
 static bool is_json_number(const char *p, size_t n)
 {
     size_t i = n && p[0] == '-';
@@ -236,10 +265,7 @@ static bool is_json_number(const char *p, size_t n)
         return false;
     if (p[i] == '0' && n - i > 1)
         return false;
-    for (; i < n; i++)
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-    return true;
+    return all_digits(p + i, n - i);
 }
 
 static bool parse_i64(const struct fval *v, int64_t *out)
