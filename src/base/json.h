@@ -29,7 +29,7 @@ static inline int json_put_key(struct buf *b, const char *name)
     if (r < 0)
         return r;
     b->data[b->len] = '"';
-    memcpy(b->data + b->len + 1, name, n);
+    buf_copy(b->data + b->len + 1, name, n);
     b->data[b->len + 1 + n] = '"';
     b->data[b->len + 2 + n] = ':';
     b->len += n + 3;
