@@ -747,11 +747,21 @@ static const struct {
 };
 #define PATH_KEYS (sizeof(path_keys) / sizeof(path_keys[0]))
 
-static int path_key_index(const char *p, size_t n)
+static bool is_path_key(size_t k, const char *p, size_t n)
 {
+    return path_keys[k].len == n && path_keys[k].name[0] == p[0] &&
+           memcmp(path_keys[k].name, p, n) == 0;
+}
+
+/* The kernel writes PATH fields in schema order, so the key after the last
+ * one found is tried first: a search that stops in a different place for
+ * every field costs a mispredicted branch each time. */
+static int path_key_index(const char *p, size_t n, size_t hint)
+{
+    if (hint < PATH_KEYS && is_path_key(hint, p, n))
+        return (int)hint;
     for (size_t k = 0; k < PATH_KEYS; k++)
-        if (path_keys[k].len == n && path_keys[k].name[0] == p[0] &&
-            memcmp(path_keys[k].name, p, n) == 0)
+        if (is_path_key(k, p, n))
             return (int)k;
     return -1;
 }
@@ -760,10 +770,14 @@ static int put_path_item(struct audit_normalizer *n, struct buf *b, const struct
 {
     struct fval slot[PATH_KEYS];
     memset(slot, 0, sizeof(slot));
+    size_t hint = 0;
     for (uint32_t i = 0; i < s->count; i++) {
         const struct audit_field *f = &n->fields[s->first + i];
-        int k = path_key_index(s->line + f->name_off, f->name_len);
-        if (k >= 0 && !slot[k].set)
+        int k = path_key_index(s->line + f->name_off, f->name_len, hint);
+        if (k < 0)
+            continue;
+        hint = (size_t)k + 1;
+        if (!slot[k].set)
             slot[k] = (struct fval){s->line + f->value_off, f->value_len, f->kind, 1};
     }
     struct obj o = {b, true};

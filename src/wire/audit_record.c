@@ -224,6 +224,9 @@ static const char *scan_value(const char *line, const char *p, const char *end,
         while (*ve > *vs && ((*ve)[-1] == ',' || (*ve)[-1] == ')'))
             (*ve)--;
     size_t n = (size_t)(*ve - *vs);
+    /* The rare first byte first: value lengths vary too much to branch on. */
+    if (n == 0 || (**vs != '(' && **vs != '?'))
+        return p;
     if (n == 6 && memcmp(*vs, "(null)", 6) == 0)
         *kind = AUDIT_VALUE_NULL;
     else if (n == 1 && **vs == '?')
@@ -244,8 +247,8 @@ static void scan_fields(const char *line, const char *p, const char *end,
         const char *name_end = p++;
         if (part == AUDIT_PART_MSG && *name == '(')
             name++;
-        if (part == AUDIT_PART_BODY && name_end - name == 3 && memcmp(name, "msg", 3) == 0 &&
-            p < end && *p == '\'') {
+        if (part == AUDIT_PART_BODY && *name == 'm' && name_end - name == 3 &&
+            memcmp(name, "msg", 3) == 0 && p < end && *p == '\'') {
             const char *inner = p + 1;
             const char *q = memrchr(inner, '\'', (size_t)(end - inner));
             scan_fields(line, inner, q ? q : end, AUDIT_PART_MSG, s);
