@@ -24,6 +24,40 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+#ifdef __SSE2__
+/* Bit i set: byte i of the 16 at p is a or b. */
+static inline unsigned match2(const char *p, char a, char b)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(a)), _mm_cmpeq_epi8(v, _mm_set1_epi8(b))));
+}
+#endif
+
+/*
+ * The first byte in [p, end) that is a or b, else end. Fields are short, so
+ * a byte loop paid per byte; this tests 16 at a time (SSE2). A last partial
+ * block is read as the 16 bytes that end at `end` when the line is that
+ * long, so no byte outside [line, end) is ever read.
+ */
+static inline const char *find2(const char *line, const char *p, const char *end, char a, char b)
+{
+#ifdef __SSE2__
+    for (; end - p >= 16; p += 16) {
+        unsigned hit = match2(p, a, b);
+        if (hit)
+            return p + __builtin_ctz(hit);
+    }
+    if (p < end && end - line >= 16) {
+        unsigned hit = match2(end - 16, a, b) >> (16 - (end - p)); /* drop bytes before p */
+        return hit ? p + __builtin_ctz(hit) : end;
+    }
+#endif
+    while (p < end && *p != a && *p != b)
+        p++;
+    return p;
+}
+
 /* Reads at most max_digits decimal digits; returns the count read (0: none). */
 static size_t read_number(const char *p, const char *end, size_t max_digits, uint64_t *out)
 {
@@ -41,8 +75,7 @@ static int parse_type(const char *line, const char *p, const char *end, struct a
                       const char **next)
 {
     const char *t = p;
-    while (p < end && *p != ' ')
-        p++;
+    p = find2(line, p, end, ' ', ' ');
     if (p == t)
         return -ERR_BAD_TYPE;
     h->type_off = (uint32_t)(t - line);
@@ -140,40 +173,6 @@ int audit_header_parse(const char *line, size_t len, struct audit_header *h, siz
 fail:
     *err_off = (size_t)(p - line);
     return r;
-}
-
-#ifdef __SSE2__
-/* Bit i set: byte i of the 16 at p is a or b. */
-static inline unsigned match2(const char *p, char a, char b)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    return (unsigned)_mm_movemask_epi8(
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(a)), _mm_cmpeq_epi8(v, _mm_set1_epi8(b))));
-}
-#endif
-
-/*
- * The first byte in [p, end) that is a or b, else end. Fields are short, so
- * a byte loop paid per byte; this tests 16 at a time (SSE2). A last partial
- * block is read as the 16 bytes that end at `end` when the line is that
- * long, so no byte outside [line, end) is ever read.
- */
-static inline const char *find2(const char *line, const char *p, const char *end, char a, char b)
-{
-#ifdef __SSE2__
-    for (; end - p >= 16; p += 16) {
-        unsigned hit = match2(p, a, b);
-        if (hit)
-            return p + __builtin_ctz(hit);
-    }
-    if (p < end && end - line >= 16) {
-        unsigned hit = match2(end - 16, a, b) >> (16 - (end - p)); /* drop bytes before p */
-        return hit ? p + __builtin_ctz(hit) : end;
-    }
-#endif
-    while (p < end && *p != a && *p != b)
-        p++;
-    return p;
 }
 
 struct field_sink {
