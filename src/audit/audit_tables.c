@@ -5,8 +5,11 @@
  */
 #include "audit/audit_tables.h"
 
+#include "base/bytes.h"
+
 #include <libaudit.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define SYSCALL_MAX    1024 /* above every arch's highest syscall number */
@@ -15,17 +18,30 @@
 #define TYPE_HASH_SIZE 4096 /* power of two, > 2 x the number of named types */
 
 static const char *type_names[AUDIT_TYPE_MAX - AUDIT_TYPE_MIN + 1];
+static uint8_t type_name_lens[AUDIT_TYPE_MAX - AUDIT_TYPE_MIN + 1]; /* 0: longer than 255 */
 static uint16_t type_hash[TYPE_HASH_SIZE]; /* type - AUDIT_TYPE_MIN + 1; 0 empty */
 static const char *syscall_names[MACHINE_MAX][SYSCALL_MAX];
 static const char *errno_names[ERRNO_MAX];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+/* Set once the tables are loaded: every record asks for its type, and a
+ * load of a flag is cheaper than a call into pthread_once each time. */
+static atomic_bool tables_loaded;
 
+/* Mixes the length with the first and last four bytes (or the one to three
+ * there are): one multiply, where a byte-wise hash is a chain of them that
+ * every record waits for. Names that share all of these only probe further. */
 static uint32_t hash_name(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+    uint64_t w = n;
+    if (n >= 4) {
+        uint32_t a, z;
+        memcpy(&a, s, 4), memcpy(&z, s + n - 4, 4);
+        w ^= (uint64_t)a << 8 ^ (uint64_t)z << 32;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w ^= (uint64_t)(unsigned char)s[i] << (8 * i + 8);
+    }
+    return (uint32_t)((w * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
 static void load_tables(void)
@@ -35,7 +51,9 @@ static void load_tables(void)
         type_names[t - AUDIT_TYPE_MIN] = name;
         if (!name)
             continue;
-        uint32_t i = hash_name(name, strlen(name)) & (TYPE_HASH_SIZE - 1);
+        size_t len = strlen(name);
+        type_name_lens[t - AUDIT_TYPE_MIN] = (uint8_t)(len < 256 ? len : 0);
+        uint32_t i = hash_name(name, len) & (TYPE_HASH_SIZE - 1);
         while (type_hash[i])
             i = (i + 1) & (TYPE_HASH_SIZE - 1);
         type_hash[i] = (uint16_t)(t - AUDIT_TYPE_MIN + 1);
@@ -46,11 +64,13 @@ static void load_tables(void)
                 syscall_names[m][sc] = audit_syscall_to_name(sc, m);
     for (int e = 1; e < ERRNO_MAX; e++)
         errno_names[e] = audit_errno_to_name(e);
+    atomic_store_explicit(&tables_loaded, true, memory_order_release);
 }
 
 void audit_tables_init(void)
 {
-    pthread_once(&tables_once, load_tables);
+    if (!atomic_load_explicit(&tables_loaded, memory_order_acquire))
+        pthread_once(&tables_once, load_tables);
 }
 
 int audit_tables_type_number(const char *name, size_t len)
@@ -60,7 +80,8 @@ int audit_tables_type_number(const char *name, size_t len)
     while (type_hash[i]) {
         int t = type_hash[i] - 1 + AUDIT_TYPE_MIN;
         const char *s = type_names[t - AUDIT_TYPE_MIN];
-        if (strncmp(s, name, len) == 0 && s[len] == '\0')
+        size_t n = type_name_lens[t - AUDIT_TYPE_MIN];
+        if (n ? n == len && bytes_equal(s, name, len) : strncmp(s, name, len) == 0 && !s[len])
             return t;
         i = (i + 1) & (TYPE_HASH_SIZE - 1);
     }
