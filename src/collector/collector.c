@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "base/json.h"
+#include "collector/config.h"
 #include "collector/hosts_seen.h"
 #include "collector/relp_in.h"
 #include "net/listener.h"
@@ -277,8 +278,7 @@ static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
         if (cfd < 0)
             return;
         struct conn *cn = NULL;
-        if (c->nconns >= c->cfg->max_conns || cfd >= LOOP_MAX_FDS ||
-            !(cn = calloc(1, sizeof(*cn)))) {
+        if (c->nconns >= c->max_conns || cfd >= LOOP_MAX_FDS || !(cn = calloc(1, sizeof(*cn)))) {
             l->stats.rejected++;
             close(cfd);
             continue;
@@ -369,10 +369,12 @@ static void write_status(struct collector *c)
     }
     relp_in_write_status(relp, f, c->nlisteners == 0);
     fprintf(f,
-            "],\"audit_records\":%llu,\"audit_unparsed\":%llu,\"commits\":%llu,"
+            "],\"refused_full\":%llu,\"audit_records\":%llu,\"audit_unparsed\":%llu,"
+            "\"commits\":%llu,"
             "\"commit_errors\":%llu,\"hosts_untracked\":%llu,\"hosts\":{",
-            (unsigned long long)is->audit_records, (unsigned long long)is->audit_unparsed,
-            (unsigned long long)c->commits, (unsigned long long)c->commit_errors,
+            (unsigned long long)is->refused_full, (unsigned long long)is->audit_records,
+            (unsigned long long)is->audit_unparsed, (unsigned long long)c->commits,
+            (unsigned long long)c->commit_errors,
             (unsigned long long)hosts_seen_untracked(ingest_hosts(c->ingest)));
     struct host_json hj = {f, true};
     hosts_seen_foreach(ingest_hosts(c->ingest), put_host, &hj);
@@ -387,18 +389,56 @@ static void on_batch(struct loop *lp, void *arg)
     conn_audit_commit(arg);
 }
 
+/* SIGHUP: the file is read and checked again; what can change while
+ * running changes, the rest is named as needing a restart. A file that no
+ * longer validates changes nothing. */
+static void reload(struct collector *c)
+{
+    if (!c->cfg->config_path)
+        return;
+    struct collector_config next;
+    config_init(&next);
+    char err[CONFIG_ERROR_MAX];
+    if (config_load(&next, c->cfg->config_path, err, sizeof(err)) < 0 ||
+        config_check(&next, err, sizeof(err)) < 0) {
+        log_msg("SIGHUP: %s; configuration unchanged", err);
+        config_free(&next);
+        return;
+    }
+    ingest_set_host_from(c->ingest, next.host_from);
+    c->max_conns = next.max_conns;
+    bool same_listeners =
+        next.nlisten == c->cfg->nlisten &&
+        !memcmp(next.listen, c->cfg->listen, next.nlisten * sizeof(next.listen[0]));
+    log_msg("SIGHUP: %s re-read: host_from and max_conns applied%s", c->cfg->config_path,
+            same_listeners ? "" : "; listener changes take effect at restart");
+    config_free(&next);
+}
+
+static void log_store(void *arg, const char *msg)
+{
+    (void)arg;
+    log_msg("store: %s", msg);
+}
+
 static void on_tick(struct loop *lp, void *arg)
 {
     struct collector *c = arg;
     static time_t last_status;
-    int r = store_flush(c->store);
+    /* Unacknowledged streams only need to leave our buffers; what is
+     * acknowledged was synced by its commit (on_batch, RELP). */
+    int r = c->cfg->sync_acked_only ? store_write_out(c->store) : store_flush(c->store);
     if (r < 0)
         log_msg("flushing the store: %s", err_str(r));
     if (got_hup) {
         got_hup = 0;
+        reload(c);
         store_reopen(c->store);
         log_msg("SIGHUP: store files reopened");
     }
+    r = store_maintain(c->store, time(NULL)); /* retention, compression: bounded steps */
+    if (r < 0)
+        log_msg("store housekeeping: %s", err_str(r));
     /* Once a second; every 10 s for a large fleet (the host table is big). */
     time_t every = hosts_seen_count(ingest_hosts(c->ingest)) > 1000 ? 10 : 1;
     if (time(NULL) >= last_status + every) {
@@ -420,7 +460,7 @@ static int drop_privileges(const struct collector_config *cfg)
         log_msg("--user %s: no such user", cfg->user);
         return -EINVAL;
     }
-    if (chown(cfg->store_root, pw->pw_uid, pw->pw_gid) < 0 || setgroups(0, NULL) < 0 ||
+    if (chown(cfg->store.root, pw->pw_uid, pw->pw_gid) < 0 || setgroups(0, NULL) < 0 ||
         setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
         int e = errno;
         log_msg("dropping privileges to %s: %s", cfg->user, strerror(e));
@@ -532,21 +572,16 @@ int collector_run(const struct collector_config *cfg)
                                   cfg->tls_ca};
     if ((r = relp_in_open(&rcfg, &relp)) < 0)
         goto out;
-    struct store_config scfg = {
-        .root = cfg->store_root,
-        .path_template = "%h/%p.log",
-        .num_logs = 5,
-        .file_mode = 0640,
-        .dir_mode = 0750,
-        .group = (gid_t)-1,
-        .fsync = (enum store_fsync)cfg->fsync_policy,
-        .max_open_files = 1024,
-        .batch_bytes = 64 * 1024,
-    };
+    struct store_config scfg = cfg->store;
+    scfg.log = log_store;
+    c.max_conns = cfg->max_conns;
     if ((r = store_open(&scfg, &c.store)) < 0) {
-        log_msg("opening the store %s: %s", cfg->store_root, err_str(r));
+        log_msg("opening the store %s: %s", cfg->store.root, err_str(r));
         goto out;
     }
+    /* Every socket is bound and listening (connections queue from now on);
+     * written while still privileged, beside root-owned test files. */
+    write_ready_file(&c);
     if ((r = drop_privileges(cfg)) < 0)
         goto out;
     c.ingest = ingest_new(c.store, cfg->host_from);
@@ -554,7 +589,7 @@ int collector_run(const struct collector_config *cfg)
         r = -ENOMEM;
         goto out;
     }
-    snprintf(c.status_path, sizeof(c.status_path), "%s/.logwardd-status.json", cfg->store_root);
+    snprintf(c.status_path, sizeof(c.status_path), "%s/.logwardd-status.json", cfg->store.root);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -563,7 +598,6 @@ int collector_run(const struct collector_config *cfg)
     if (relp && ((r = loop_add(c.loop, relp_in_fd(relp), EPOLLIN, on_relp, &c)) < 0 ||
                  (r = relp_in_start(relp)) < 0))
         goto out;
-    write_ready_file(&c);
     loop_on_batch(c.loop, on_batch, &c);
     r = loop_run(c.loop, COLLECTOR_FLUSH_MS, on_tick, &c);
     relp_in_stop(relp, c.ingest, c.store); /* acks what waits, then joins the thread */

@@ -67,9 +67,9 @@ struct collector {
     struct ingest *ingest;
     struct listener listeners[COLLECTOR_MAX_LISTENERS];
     size_t nlisteners;
-    size_t nconns;
-    struct conn **conns;   /* by fd */
-    struct conn *ack_list; /* connections with records waiting for a commit */
+    size_t nconns, max_conns; /* max_conns: the configured bound, changed by SIGHUP */
+    struct conn **conns;      /* by fd */
+    struct conn *ack_list;    /* connections with records waiting for a commit */
     uint64_t commits, commit_errors;
     struct tls_server *tls; /* when a tls:// listener is configured */
     char *udp_bufs;

@@ -17,6 +17,7 @@
 #include "wire/audisp_frame.h"
 #include "wire/audit_record.h"
 
+#include <errno.h>
 #include <string.h>
 
 static int deliver(struct collector *c, struct conn *cn, const char *rec, size_t len)
@@ -54,8 +55,12 @@ static size_t drain_managed(struct collector *c, struct conn *cn, const unsigned
         if (f.type == AUDISP_MESSAGE) {
             if (plen && payload[plen - 1] == '\n')
                 plen--;
-            bool stored = deliver(c, cn, payload, plen) >= 0;
-            queue_ack(c, cn, stored ? AUDISP_ACK : AUDISP_DISKERROR, f.sequence);
+            int stored = deliver(c, cn, payload, plen);
+            uint32_t reply = stored == -ENOSPC                                ? AUDISP_DISKFULL
+                             : stored < 0                                     ? AUDISP_DISKERROR
+                             : store_space_state(c->store) == STORE_SPACE_LOW ? AUDISP_DISKLOW
+                                                                              : AUDISP_ACK;
+            queue_ack(c, cn, reply, f.sequence);
         } else if (f.type == AUDISP_HEARTBEAT) {
             queue_ack(c, cn, AUDISP_ACK, f.sequence);
         } else {
@@ -118,13 +123,28 @@ void conn_audit_drain(struct collector *c, struct conn *cn, bool eof)
         cn->paused = true;
 }
 
+/* The short texts auditd's own server sends with these replies. */
+static const char *reply_text(uint32_t type)
+{
+    switch (type) {
+    case AUDISP_DISKLOW:
+        return "disk low";
+    case AUDISP_DISKFULL:
+        return "disk full";
+    case AUDISP_DISKERROR:
+        return "disk error";
+    default:
+        return "";
+    }
+}
+
 static void answer(struct collector *c, struct conn *cn, bool durable)
 {
     unsigned char out[AUDISP_HEADER_SIZE * CONN_ACKS_MAX];
     size_t n = 0;
     for (unsigned i = 0; i < cn->nacks; i++) {
         uint32_t type = durable ? cn->acks[i].type : AUDISP_DISKERROR;
-        const char *text = type == AUDISP_ACK ? "" : "write error";
+        const char *text = reply_text(type);
         unsigned char one[AUDISP_HEADER_SIZE + AUDISP_MAX_REPLY];
         int r =
             audisp_reply_build(type, cn->acks[i].sequence, text, strlen(text), one, sizeof(one));

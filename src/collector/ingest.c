@@ -44,6 +44,11 @@ struct ingest *ingest_new(struct store *store, enum host_source host_from)
     return in;
 }
 
+void ingest_set_host_from(struct ingest *in, enum host_source host_from)
+{
+    in->host_from = host_from;
+}
+
 void ingest_free(struct ingest *in)
 {
     if (!in)
@@ -219,6 +224,7 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
     r = store_append(in->store, host, host_len, file_prog, file_prog_len, b->data, b->len);
     if (r < 0) {
         in->stats.store_errors++;
+        in->stats.refused_full += r == -ENOSPC;
         return r;
     }
     in->stats.stored++;
@@ -243,6 +249,7 @@ static int audit_store(struct ingest *in, const char *host, size_t host_len, con
     int r = store_append(in->store, host, host_len, prog, strlen(prog), b->data, b->len);
     if (r < 0) {
         in->stats.store_errors++;
+        in->stats.refused_full += r == -ENOSPC;
         return r;
     }
     in->stats.stored++;

@@ -32,8 +32,9 @@ struct ingest_origin {
 struct ingest_stats {
     uint64_t received;
     uint64_t stored;
-    uint64_t unparsed; /* stored raw under program "unparsed" */
-    uint64_t store_errors;
+    uint64_t unparsed;     /* stored raw under program "unparsed" */
+    uint64_t store_errors; /* of which refused_full: the store is below admin_space_left */
+    uint64_t refused_full;
     uint64_t audit_records;  /* of received: audit records (audit://) */
     uint64_t audit_unparsed; /* of those: not audit records, stored in audit-unparsed.log */
 };
@@ -50,6 +51,7 @@ struct ingest;
 
 struct ingest *ingest_new(struct store *store, enum host_source host_from);
 void ingest_free(struct ingest *in);
+void ingest_set_host_from(struct ingest *in, enum host_source host_from);
 /* Stores one message (the bytes of a datagram or a frame). Returns 0 or the
  * store's negative error (counted). */
 int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *msg, size_t len);

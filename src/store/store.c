@@ -505,6 +505,17 @@ int store_flush(struct store *s)
     return first;
 }
 
+int store_write_out(struct store *s)
+{
+    int first = 0;
+    for (struct store_entry *e = s->dirty_head; e; e = e->dirty_next) {
+        int r = entry_write(s, e, NULL, 0);
+        if (r < 0 && first == 0)
+            first = r; /* the lines stay buffered: the next flush tries again */
+    }
+    return first; /* entries stay dirty while unsynced: store_flush syncs them */
+}
+
 int store_reopen(struct store *s)
 {
     int r = store_flush(s);

@@ -165,6 +165,14 @@ int store_maintain(struct store *s, time_t now);
  * check); OK when no threshold is set. */
 enum store_space store_space_state(const struct store *s);
 
+/*
+ * Writes every buffered byte with write(2) but syncs nothing: what was
+ * written becomes durable at the next store_flush() (which syncs it, per
+ * policy) or when the kernel writes it back. For data no one acknowledges,
+ * so that it leaves the process's buffers promptly without an fsync.
+ */
+int store_write_out(struct store *s);
+
 /* SIGHUP: flushes, closes every fd (the root's too) and reopens lazily;
  * rebuilds the index of rotated files (a walk of the store). */
 int store_reopen(struct store *s);

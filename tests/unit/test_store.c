@@ -629,6 +629,29 @@ static void test_flush_visibility(void)
     teardown();
 }
 
+/* store_write_out: lines reach the file at once, nothing is synced; the
+ * next store_flush syncs exactly what was written out unsynced. */
+static void test_write_out(void)
+{
+    setup();
+    struct store_config cfg = {.group = (gid_t)-1};
+    struct store *s = open_store(&cfg);
+    CHECK_INT(put(s, "h", "p", "one"), 0);
+    CHECK_INT(put(s, "h", "q", "two"), 0);
+    CHECK_INT(store_write_out(s), 0);
+    CHECK_STR(slurp("h/p.log"), "one\n");
+    CHECK_STR(slurp("h/q.log"), "two\n");
+    CHECK_INT(stats(s).syncs, 0);
+    CHECK_INT(store_write_out(s), 0); /* nothing new */
+    CHECK_INT(stats(s).syncs, 0);
+    CHECK_INT(store_flush(s), 0); /* owes both syncs */
+    CHECK_INT(stats(s).syncs, 2);
+    CHECK_INT(store_flush(s), 0);
+    CHECK_INT(stats(s).syncs, 2);
+    store_close(s);
+    teardown();
+}
+
 /* Write errors from RLIMIT_FSIZE (EFBIG): reported, counted, kept for the
  * next flush, and when a buffer must be given up, the flush says so. */
 static void test_write_errors(void)
@@ -738,6 +761,7 @@ int main(void)
     test_rotation_edges();
     test_lru_bound();
     test_flush_visibility();
+    test_write_out();
     test_write_errors();
     test_reopen();
     test_reopen_unprivileged();

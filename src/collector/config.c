@@ -1,0 +1,451 @@
+/*
+ * config: the table of logwardd's settings and the file reader. Every
+ * setting has one setter that checks its value; the command line (main.c)
+ * and the file both go through config_set, so an option means the same in
+ * both and is refused for the same reasons. Values keep no copies: strings
+ * point into the file's text (kept in cfg->text) or into argv.
+ */
+#include "collector/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MB ((uint64_t)1 << 20)
+
+struct setting {
+    const char *key;
+    int (*set)(struct collector_config *cfg, const char *v, const char **why);
+    const char *arg, *help;
+};
+
+static int number(const char *v, long long min, long long max, long long *out, const char **why)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || n < min || n > max) {
+        *why = "not a number in the allowed range";
+        return -EINVAL;
+    }
+    *out = n;
+    return 0;
+}
+
+static int set_store(struct collector_config *cfg, const char *v, const char **why)
+{
+    if (!*v) {
+        *why = "empty path";
+        return -EINVAL;
+    }
+    cfg->store.root = v;
+    return 0;
+}
+
+static int set_listen(struct collector_config *cfg, const char *v, const char **why)
+{
+    if (cfg->nlisten == COLLECTOR_MAX_LISTENERS) {
+        *why = "too many listeners (32 at most)";
+        return -EINVAL;
+    }
+    int r = listen_url_parse(v, &cfg->listen[cfg->nlisten], why);
+    if (r == 0)
+        cfg->nlisten++;
+    return r;
+}
+
+static int set_user(struct collector_config *cfg, const char *v, const char **why)
+{
+    (void)why;
+    cfg->user = *v ? v : NULL;
+    return 0;
+}
+
+static int set_group(struct collector_config *cfg, const char *v, const char **why)
+{
+    struct group *g = getgrnam(v);
+    if (!g) {
+        *why = "no such group";
+        return -EINVAL;
+    }
+    cfg->store.group = g->gr_gid;
+    return 0;
+}
+
+static int set_host_from(struct collector_config *cfg, const char *v, const char **why)
+{
+    if (!strcmp(v, "peer"))
+        cfg->host_from = HOST_FROM_PEER;
+    else if (!strcmp(v, "claimed"))
+        cfg->host_from = HOST_FROM_CLAIMED;
+    else {
+        *why = "expected peer or claimed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int set_max_conns(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, 1, 60000, &n, why);
+    if (r == 0)
+        cfg->max_conns = (size_t)n;
+    return r;
+}
+
+static int set_fsync(struct collector_config *cfg, const char *v, const char **why)
+{
+    cfg->sync_acked_only = false;
+    if (!strcmp(v, "none"))
+        cfg->store.fsync = STORE_FSYNC_NONE;
+    else if (!strcmp(v, "ack")) {
+        cfg->store.fsync = STORE_FSYNC_BATCH;
+        cfg->sync_acked_only = true;
+    } else if (!strcmp(v, "batch"))
+        cfg->store.fsync = STORE_FSYNC_BATCH;
+    else if (!strcmp(v, "every"))
+        cfg->store.fsync = STORE_FSYNC_EVERY;
+    else {
+        *why = "expected ack, batch, every or none";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int set_max_log_file(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, 0, 1 << 20, &n, why);
+    if (r == 0)
+        cfg->store.max_file_bytes = (uint64_t)n * MB;
+    return r;
+}
+
+static int set_num_logs(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, 1, STORE_NUM_LOGS_MAX, &n, why);
+    if (r == 0)
+        cfg->store.num_logs = (unsigned)n;
+    return r;
+}
+
+static int set_template(struct collector_config *cfg, const char *v, const char **why)
+{
+    if (strlen(v) >= STORE_TEMPLATE_MAX) {
+        *why = "template too long";
+        return -EINVAL;
+    }
+    cfg->store.path_template = v;
+    return 0;
+}
+
+static int set_max_open_files(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, 16, STORE_OPEN_FILES_MAX, &n, why);
+    if (r == 0)
+        cfg->store.max_open_files = (unsigned)n;
+    return r;
+}
+
+static int set_max_age(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, 0, 36600, &n, why);
+    if (r == 0)
+        cfg->store.max_age_seconds = (uint64_t)n * 86400;
+    return r;
+}
+
+static int set_max_total(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, 0, 1LL << 30, &n, why);
+    if (r == 0)
+        cfg->store.max_total_bytes = (uint64_t)n * MB;
+    return r;
+}
+
+/* auditd's form: megabytes, or a percentage of the file system with '%'. */
+static int space(const char *v, uint64_t *bytes, unsigned *percent, const char **why)
+{
+    size_t n = strlen(v);
+    char num[32];
+    bool pct = n && v[n - 1] == '%';
+    if (n - pct >= sizeof(num)) {
+        *why = "expected MB or N%";
+        return -EINVAL;
+    }
+    memcpy(num, v, n - pct);
+    num[n - pct] = 0;
+    long long x;
+    int r = number(num, 0, pct ? 99 : 1LL << 30, &x, why);
+    if (r < 0)
+        return r;
+    *bytes = pct ? 0 : (uint64_t)x * MB;
+    *percent = pct ? (unsigned)x : 0;
+    return 0;
+}
+
+static int set_space_left(struct collector_config *cfg, const char *v, const char **why)
+{
+    return space(v, &cfg->store.space_left_bytes, &cfg->store.space_left_percent, why);
+}
+
+static int set_admin_space_left(struct collector_config *cfg, const char *v, const char **why)
+{
+    return space(v, &cfg->store.admin_space_left_bytes, &cfg->store.admin_space_left_percent, why);
+}
+
+static int set_compress(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long level = 3; /* zstd's own default: 86 MB/s, 7x on syslog here */
+    if (!strcmp(v, "none")) {
+        cfg->store.compress_level = 0;
+        return 0;
+    }
+    if (strncmp(v, "zstd", 4) || (v[4] && v[4] != ':') ||
+        (v[4] == ':' && number(v + 5, 1, 19, &level, why) < 0)) {
+        *why = "expected none, zstd or zstd:LEVEL (1..19)";
+        return -EINVAL;
+    }
+    cfg->store.compress_level = (int)level;
+    return 0;
+}
+
+#define STRING_SETTER(field)                                                                       \
+    static int set_##field(struct collector_config *cfg, const char *v, const char **why)          \
+    {                                                                                              \
+        (void)why;                                                                                 \
+        cfg->field = *v ? v : NULL;                                                                \
+        return 0;                                                                                  \
+    }
+STRING_SETTER(tls_cert)
+STRING_SETTER(tls_key)
+STRING_SETTER(tls_ca)
+STRING_SETTER(ready_file)
+
+static const struct setting settings[] = {
+    {"store", set_store, "DIR", "store root (created 0750 if absent); required"},
+    {"listen", set_listen, "URL",
+     "a listener (repeat): udp:// tcp:// tls:// relp:// relp+tls:// audit://"},
+    {"user", set_user, "NAME", "drop to this user after binding (recommended when run as root)"},
+    {"group", set_group, "NAME", "group of every directory and file created (e.g. adm)"},
+    {"host_from", set_host_from, "peer|claimed",
+     "file messages under the peer's address (default) or the name they claim (spoofable)"},
+    {"max_conns", set_max_conns, "N", "most stream connections at once (default 1024)"},
+    {"fsync", set_fsync, "ack|batch|every|none",
+     "ack (default): fdatasync before each acknowledgement, covering all written; batch: at every "
+     "200 ms flush too; every: each line; none: never"},
+    {"max_log_file", set_max_log_file, "MB",
+     "rotate a file before it passes this size, as auditd (default 8; 0 never)"},
+    {"num_logs", set_num_logs, "N",
+     "files kept per name including the active one, as auditd (default 5)"},
+    {"path_template", set_template, "TEMPLATE",
+     "file below the root: %h host, %p program (default %h/%p.log)"},
+    {"max_age", set_max_age, "DAYS", "delete rotated files older than this (default 0: keep)"},
+    {"max_total_size", set_max_total, "MB",
+     "delete the oldest rotated files while the store is larger (0: no bound)"},
+    {"space_left", set_space_left, "MB|N%",
+     "below this free space: warn once, DISKLOW to audisp-remote"},
+    {"admin_space_left", set_admin_space_left, "MB|N%",
+     "below this: refuse (not acked, DISKFULL), resume when freed"},
+    {"compress", set_compress, "none|zstd[:N]",
+     "compress rotated files with zstd (level N, default 3)"},
+    {"max_open_files", set_max_open_files, "N", "store files kept open at once (default 1024)"},
+    {"tls_cert", set_tls_cert, "FILE", "the server's certificate chain, PEM (tls://, relp+tls://)"},
+    {"tls_key", set_tls_key, "FILE", "the server's private key, PEM"},
+    {"tls_ca", set_tls_ca, "FILE",
+     "CA that signs clients: given, a client certificate is required"},
+    {"ready_file", set_ready_file, "FILE", "write \"SCHEME PORT\" lines there once listening"},
+};
+
+void config_init(struct collector_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    store_config_init(&cfg->store);
+    cfg->store.max_file_bytes = 8 * MB; /* auditd's max_log_file default */
+    cfg->store.num_logs = 5;
+    cfg->max_conns = COLLECTOR_DEFAULT_MAX_CONNS;
+    cfg->host_from = HOST_FROM_PEER;
+    cfg->sync_acked_only = true; /* fsync = ack */
+}
+
+static const struct setting *find(const char *key, size_t len)
+{
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        if (strlen(settings[i].key) == len && !memcmp(settings[i].key, key, len))
+            return &settings[i];
+    return NULL;
+}
+
+bool config_has_key(const char *key)
+{
+    return find(key, strlen(key)) != NULL;
+}
+
+int config_set(struct collector_config *cfg, const char *key, const char *value, const char **why)
+{
+    const struct setting *s = find(key, strlen(key));
+    if (!s) {
+        *why = "unknown setting";
+        return -ENOENT;
+    }
+    return s->set(cfg, value, why);
+}
+
+static int read_file(const char *path, char **out, char *err, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, cap, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    char *text = malloc(CONFIG_FILE_MAX + 1);
+    size_t len = 0;
+    ssize_t n = 0;
+    while (text && len < CONFIG_FILE_MAX && (n = read(fd, text + len, CONFIG_FILE_MAX - len)) > 0)
+        len += (size_t)n;
+    int e = n < 0 ? errno : 0;
+    char extra;
+    bool too_big = text && len == CONFIG_FILE_MAX && read(fd, &extra, 1) == 1;
+    close(fd);
+    if (!text || e || too_big) {
+        snprintf(err, cap, "%s: %s", path,
+                 !text ? strerror(ENOMEM)
+                 : e   ? strerror(e)
+                       : "larger than 1 MiB");
+        free(text);
+        return !text ? -ENOMEM : e ? -e : -EFBIG;
+    }
+    text[len] = 0;
+    *out = text;
+    return (int)len;
+}
+
+static char *trim(char *p, char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    *end = 0;
+    return p;
+}
+
+int config_load(struct collector_config *cfg, const char *path, char *err, size_t cap)
+{
+    char *text = NULL;
+    int r = read_file(path, &text, err, cap);
+    if (r < 0)
+        return r;
+    if (memchr(text, 0, (size_t)r)) {
+        snprintf(err, cap, "%s: holds a NUL byte: not a configuration file", path);
+        free(text);
+        return -EINVAL;
+    }
+    free(cfg->text);
+    cfg->text = text;
+    cfg->config_path = path;
+    char *p = text;
+    for (int line = 1; *p; line++) {
+        char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
+        char *next = nl ? nl + 1 : end;
+        char *hash = memchr(p, '#', (size_t)(end - p));
+        char *s = trim(p, hash ? hash : end);
+        p = next;
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        const char *why = "expected 'key = value'";
+        if (eq) {
+            char *key = trim(s, eq), *value = trim(eq + 1, eq + 1 + strlen(eq + 1));
+            if ((r = config_set(cfg, key, value, &why)) == 0)
+                continue;
+            snprintf(err, cap, "%s:%d: %s = %s: %s", path, line, key, value, why);
+        } else {
+            snprintf(err, cap, "%s:%d: %s: %s", path, line, s, why);
+        }
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int config_check(const struct collector_config *cfg, char *err, size_t cap)
+{
+    if (!cfg->store.root) {
+        snprintf(err, cap, "no store: set 'store' (or --store DIR)");
+        return -EINVAL;
+    }
+    if (cfg->nlisten == 0) {
+        snprintf(err, cap, "no listener: set 'listen' (or --listen URL) at least once");
+        return -EINVAL;
+    }
+    if (cfg->user && !getpwnam(cfg->user)) {
+        snprintf(err, cap, "user %s: no such user", cfg->user);
+        return -EINVAL;
+    }
+    const char *files[] = {cfg->tls_cert, cfg->tls_key, cfg->tls_ca};
+    for (size_t i = 0; i < 3; i++)
+        if (files[i] && access(files[i], R_OK) < 0) {
+            snprintf(err, cap, "%s: %s", files[i], strerror(errno));
+            return -EINVAL;
+        }
+    for (size_t i = 0; i < cfg->nlisten; i++) {
+        enum listen_scheme sc = cfg->listen[i].scheme;
+        if (sc == LISTEN_AGENT) {
+            snprintf(err, cap, "agent:// is not served by this version yet");
+            return -EINVAL;
+        }
+        if ((sc == LISTEN_TLS || sc == LISTEN_RELP_TLS) && (!cfg->tls_cert || !cfg->tls_key)) {
+            snprintf(err, cap, "%s:// needs tls_cert and tls_key (--tls-cert, --tls-key)",
+                     listen_scheme_name(sc));
+            return -EINVAL;
+        }
+        for (size_t j = 0; j < i && cfg->listen[i].port; j++)
+            if (cfg->listen[j].addr_len == cfg->listen[i].addr_len &&
+                !memcmp(&cfg->listen[j].addr, &cfg->listen[i].addr, cfg->listen[i].addr_len) &&
+                (cfg->listen[j].scheme == LISTEN_UDP) == (sc == LISTEN_UDP)) {
+                snprintf(err, cap, "two listeners on one address and port (%s:// and %s://)",
+                         listen_scheme_name(cfg->listen[j].scheme), listen_scheme_name(sc));
+                return -EINVAL;
+            }
+    }
+    return 0;
+}
+
+void config_free(struct collector_config *cfg)
+{
+    free(cfg->text);
+    cfg->text = NULL;
+}
+
+/* "  key ARG", then the help wrapped at 78 columns under it. */
+void config_print_keys(FILE *f)
+{
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        fprintf(f, "  %s %s\n", settings[i].key, settings[i].arg);
+        const char *p = settings[i].help;
+        while (*p) {
+            size_t n = strlen(p);
+            if (n > 70) {
+                n = 70;
+                while (n > 0 && p[n] != ' ')
+                    n--;
+                if (n == 0)
+                    n = 70;
+            }
+            fprintf(f, "        %.*s\n", (int)n, p);
+            p += n;
+            while (*p == ' ')
+                p++;
+        }
+    }
+}
