@@ -12,6 +12,7 @@
 #include "audit/audit_tables.h"
 #include "audit/execve.h"
 #include "audit/sockaddr.h"
+#include "base/bytes.h"
 #include "base/hex.h"
 #include "base/json.h"
 
@@ -325,12 +326,29 @@ struct obj {
     bool first;
 };
 
-static inline int obj_key(struct obj *o, const char *key)
+/* A key of the output with its length: the tables of keys walked for every
+ * event carry it, since a strlen per key and event adds up. */
+struct key {
+    const char *s;
+    uint8_t len;
+};
+#define KEY(s)                                                                                     \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+
+static inline int obj_key_len(struct obj *o, const char *key, size_t len)
 {
     if (!o->first && buf_append(o->b, ",", 1) < 0)
         return -ENOMEM;
     o->first = false;
-    return json_put_key(o->b, key);
+    return json_put_key_len(o->b, key, len);
+}
+
+/* For literal keys, whose strlen the compiler does. */
+static inline int obj_key(struct obj *o, const char *key)
+{
+    return obj_key_len(o, key, strlen(key));
 }
 
 static int put_value(struct audit_normalizer *n, struct buf *b, const struct fval *v, enum how how)
@@ -345,13 +363,24 @@ static int put_value(struct audit_normalizer *n, struct buf *b, const struct fva
 }
 
 /* Writes "key":value for field id when the event has it. */
-static inline int put_field(struct audit_normalizer *n, struct obj *o, const char *key, int id)
+static inline int put_field_key(struct audit_normalizer *n, struct obj *o, struct key key, int id)
 {
     const struct fval *v = &n->v[id];
     if (!v->set)
         return 0;
-    int r = obj_key(o, key);
+    int r = obj_key_len(o, key.s, key.len);
     return r < 0 ? r : put_value(n, o->b, v, (enum how)field_info[id].how);
+}
+
+static inline int put_field(struct audit_normalizer *n, struct obj *o, const char *key, int id)
+{
+    return put_field_key(n, o, (struct key){key, (uint8_t)strlen(key)}, id);
+}
+
+static inline int put_string_key(struct obj *o, struct key key, const char *s, size_t len)
+{
+    int r = obj_key_len(o, key.s, key.len);
+    return r < 0 ? r : json_put_string(o->b, s, len);
 }
 
 static inline int put_string_kv(struct obj *o, const char *key, const char *s, size_t len)
@@ -389,27 +418,33 @@ static const char *local_name(struct name_cache_entry *cache, uint32_t id, bool 
     return e->name[0] ? e->name : NULL;
 }
 
+struct id_field {
+    struct key key, name_key;
+    int id, enriched;
+    bool group;
+};
+
 /* Writes "key":id and "key_name":name; the name from ENRICHED, else local. */
-static int put_id(struct audit_normalizer *n, struct obj *o, const char *key, const char *name_key,
-                  int id, int enriched_id, bool group)
+static int put_id(struct audit_normalizer *n, struct obj *o, const struct id_field *f)
 {
-    const struct fval *v = &n->v[id];
+    const struct fval *v = &n->v[f->id];
+    bool group = f->group;
     if (!v->set)
         return 0;
-    int r = put_field(n, o, key, id);
+    int r = put_field_key(n, o, f->key, f->id);
     if (r < 0)
         return r;
-    if (enriched_id >= 0 && n->v[enriched_id].set)
-        return put_field(n, o, name_key, enriched_id);
+    if (f->enriched >= 0 && n->v[f->enriched].set)
+        return put_field_key(n, o, f->name_key, f->enriched);
     int64_t num;
     if (!parse_i64(v, &num))
         return 0;
     if (num == 4294967295LL || num == -1)
-        return put_string_kv(o, name_key, "unset", 5);
+        return put_string_key(o, f->name_key, "unset", 5);
     const char *name = n->opt.local_names && num >= 0 && num < 4294967295LL
                            ? local_name(group ? n->groups : n->users, (uint32_t)num, group)
                            : NULL;
-    return name ? put_string_kv(o, name_key, name, strlen(name)) : 0;
+    return name ? put_string_key(o, f->name_key, name, strlen(name)) : 0;
 }
 
 /* ---- sections ---- */
@@ -559,25 +594,21 @@ static int put_who(struct audit_normalizer *n, struct obj *parent)
     if (r < 0 || (r = buf_append(parent->b, "{", 1)) < 0)
         return r;
     struct obj o = {parent->b, true};
-    static const struct {
-        const char *key, *name_key;
-        int id, enriched;
-        bool group;
-    } ids[] = {
-        {"auid", "auid_name", F_AUID, F_E_AUID, false},
-        {"uid", "uid_name", F_UID, F_E_UID, false},
-        {"euid", "euid_name", F_EUID, F_E_EUID, false},
-        {"suid", "suid_name", F_SUID, F_E_SUID, false},
-        {"fsuid", "fsuid_name", F_FSUID, F_E_FSUID, false},
-        {"gid", "gid_name", F_GID, F_E_GID, true},
-        {"egid", "egid_name", F_EGID, F_E_EGID, true},
-        {"sgid", "sgid_name", F_SGID, F_E_SGID, true},
-        {"fsgid", "fsgid_name", F_FSGID, F_E_FSGID, true},
-        {"id", "id_name", F_ID, F_E_ID, false},
-        {"old_auid", "old_auid_name", F_OLD_AUID, F_E_OLD_AUID, false},
+    static const struct id_field ids[] = {
+        {KEY("auid"), KEY("auid_name"), F_AUID, F_E_AUID, false},
+        {KEY("uid"), KEY("uid_name"), F_UID, F_E_UID, false},
+        {KEY("euid"), KEY("euid_name"), F_EUID, F_E_EUID, false},
+        {KEY("suid"), KEY("suid_name"), F_SUID, F_E_SUID, false},
+        {KEY("fsuid"), KEY("fsuid_name"), F_FSUID, F_E_FSUID, false},
+        {KEY("gid"), KEY("gid_name"), F_GID, F_E_GID, true},
+        {KEY("egid"), KEY("egid_name"), F_EGID, F_E_EGID, true},
+        {KEY("sgid"), KEY("sgid_name"), F_SGID, F_E_SGID, true},
+        {KEY("fsgid"), KEY("fsgid_name"), F_FSGID, F_E_FSGID, true},
+        {KEY("id"), KEY("id_name"), F_ID, F_E_ID, false},
+        {KEY("old_auid"), KEY("old_auid_name"), F_OLD_AUID, F_E_OLD_AUID, false},
     };
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]) && r == 0; i++)
-        r = put_id(n, &o, ids[i].key, ids[i].name_key, ids[i].id, ids[i].enriched, ids[i].group);
+        r = put_id(n, &o, &ids[i]);
     if (r == 0)
         r = put_field(n, &o, "session", F_SES);
     if (r == 0)
@@ -713,32 +744,32 @@ static int put_what(struct audit_normalizer *n, struct obj *parent, const struct
     struct obj o = {parent->b, true};
     r = put_syscall(n, &o);
     static const struct {
-        const char *key;
+        struct key key;
         int id;
     } plain[] = {
-        {"exe", F_EXE},
-        {"comm", F_COMM},
-        {"pid", F_PID},
-        {"ppid", F_PPID},
-        {"argc", F_ARGC},
-        {"op", F_OP},
-        {"res", F_RES},
-        {"cmd", F_CMD},
-        {"grantors", F_GRANTORS},
-        {"apparmor", F_APPARMOR},
-        {"operation", F_OPERATION},
-        {"profile", F_PROFILE},
-        {"requested_mask", F_REQUESTED_MASK},
-        {"denied_mask", F_DENIED_MASK},
-        {"scontext", F_SCONTEXT},
-        {"tcontext", F_TCONTEXT},
-        {"tclass", F_TCLASS},
-        {"permissive", F_PERMISSIVE},
-        {"sig", F_SIG},
-        {"data", F_DATA},
+        {KEY("exe"), F_EXE},
+        {KEY("comm"), F_COMM},
+        {KEY("pid"), F_PID},
+        {KEY("ppid"), F_PPID},
+        {KEY("argc"), F_ARGC},
+        {KEY("op"), F_OP},
+        {KEY("res"), F_RES},
+        {KEY("cmd"), F_CMD},
+        {KEY("grantors"), F_GRANTORS},
+        {KEY("apparmor"), F_APPARMOR},
+        {KEY("operation"), F_OPERATION},
+        {KEY("profile"), F_PROFILE},
+        {KEY("requested_mask"), F_REQUESTED_MASK},
+        {KEY("denied_mask"), F_DENIED_MASK},
+        {KEY("scontext"), F_SCONTEXT},
+        {KEY("tcontext"), F_TCONTEXT},
+        {KEY("tclass"), F_TCLASS},
+        {KEY("permissive"), F_PERMISSIVE},
+        {KEY("sig"), F_SIG},
+        {KEY("data"), F_DATA},
     };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) && r == 0; i++)
-        r = put_field(n, &o, plain[i].key, plain[i].id);
+        r = put_field_key(n, &o, plain[i].key, plain[i].id);
     if (r == 0)
         r = put_argv(n, &o);
     if (r == 0)
@@ -751,11 +782,12 @@ static int put_what(struct audit_normalizer *n, struct obj *parent, const struct
 /* PATH fields in schema order; each field of the record is placed once. */
 #define PATH_KEY(name, key, how)                                                                   \
     {                                                                                              \
-        name, key, sizeof(name) - 1, how                                                           \
+        name, sizeof(name) - 1, KEY(key), how                                                      \
     }
 static const struct {
-    const char *name, *key;
+    const char *name;
     size_t len;
+    struct key key;
     enum how how;
 } path_keys[] = {
     PATH_KEY("item", "item", NUM),         PATH_KEY("name", "name", ESC),
@@ -806,7 +838,7 @@ static int put_path_item(struct audit_normalizer *n, struct buf *b, const struct
     for (size_t k = 0; k < PATH_KEYS && r == 0; k++) {
         if (!slot[k].set || (k == 9 && slot[8].set)) /* objtype only when no nametype */
             continue;
-        r = obj_key(&o, path_keys[k].key);
+        r = obj_key_len(&o, path_keys[k].key.s, path_keys[k].key.len);
         if (r == 0)
             r = put_value(n, b, &slot[k], path_keys[k].how);
     }

@@ -20,11 +20,9 @@
 int json_put_string(struct buf *b, const char *p, size_t n);
 int json_put_u64(struct buf *b, uint64_t v);
 int json_put_i64(struct buf *b, int64_t v);
-/* Appends `"name":` (name must be plain ASCII without quotes). Inline so
- * that the length of a literal name is known at compile time. */
-static inline int json_put_key(struct buf *b, const char *name)
+/* Appends `"name":` for name[0..n) (plain ASCII without quotes). */
+static inline int json_put_key_len(struct buf *b, const char *name, size_t n)
 {
-    size_t n = strlen(name);
     int r = buf_reserve(b, n + 3);
     if (r < 0)
         return r;
@@ -34,6 +32,12 @@ static inline int json_put_key(struct buf *b, const char *name)
     b->data[b->len + 2 + n] = ':';
     b->len += n + 3;
     return 0;
+}
+/* The same for a NUL-terminated name. Inline so that the length of a
+ * literal name is known at compile time. */
+static inline int json_put_key(struct buf *b, const char *name)
+{
+    return json_put_key_len(b, name, strlen(name));
 }
 int json_put_raw(struct buf *b, const char *s); /* literal text: punctuation, true, null */
 
