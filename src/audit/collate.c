@@ -9,6 +9,7 @@
 #include "audit/collate.h"
 
 #include "audit/audit_tables.h"
+#include "base/bytes.h"
 
 #include <errno.h>
 #include <libaudit.h>
@@ -164,7 +165,7 @@ static bool slot_matches(const struct audit_collate *c, uint32_t i, uint64_t has
     const struct slot *s = &c->pool[i];
     return s->key_hash == hash && s->ev.serial == h->serial && s->ev.sec == h->sec &&
            s->ev.msec == h->msec && s->ev.node_len == node_len &&
-           memcmp(s->ev.text.data + s->node_off, node, node_len) == 0;
+           bytes_equal(s->ev.text.data + s->node_off, node, node_len); /* mostly 0 bytes */
 }
 
 static uint32_t table_find(const struct audit_collate *c, uint64_t hash, const char *node,
