@@ -16,11 +16,15 @@ bench_build() {
 measure() {
   local name=$1; shift
   local t; t=$(mktemp)
-  /usr/bin/time -f "%e %U %S %M" -o "$t" "$@" >/dev/null 2>&1 || true
-  read -r WALL user sys RSS_KB < "$t"
+  local rc=0
+  /usr/bin/time -f "%e %U %S %M" -o "$t" "$@" >/dev/null 2>&1 || rc=$?
+  # time(1) writes "Command exited with non-zero status N" first when so.
+  read -r WALL user sys RSS_KB < <(tail -n 1 "$t")
   rm -f "$t"
   CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-  printf '%-44s %8.2f s wall %8.2f s cpu %8d KB rss\n' "$name" "$WALL" "$CPU" "$RSS_KB"
+  printf '%-44s %8.2f s wall %8.2f s cpu %8d KB rss' "$name" "$WALL" "$CPU" "$RSS_KB"
+  # A contender that failed did not do the work: say so beside its figures.
+  [ "$rc" = 0 ] && echo || echo "   EXIT $rc: not comparable"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }

@@ -21,14 +21,19 @@ enabled=$(printf '%s\n' "$status" | awk '$1 == "enabled" { print $2 }')
 
 tmp=$(mktemp -d /tmp/lw-auditctl-XXXXXX)
 auditctl -l >"$tmp/saved" 2>/dev/null || skip "auditctl -l fails"
+# On exit, whatever happened: put the saved rules back and check that they
+# are back; a failed restore fails the test (it changed the host).
 restore() {
+    local rc=$? bad=0
     auditctl -D >/dev/null 2>&1
     if ! grep -qx 'No rules' "$tmp/saved"; then
-        auditctl -R "$tmp/saved" >/dev/null 2>&1 || echo "FAIL: could not restore the saved rules"
+        auditctl -R "$tmp/saved" >/dev/null 2>&1 || { echo "FAIL: could not restore the saved rules"; bad=1; }
     fi
     auditctl -l >"$tmp/after" 2>/dev/null
-    cmp -s "$tmp/saved" "$tmp/after" || echo "FAIL: rules after the test differ from before"
+    cmp -s "$tmp/saved" "$tmp/after" || { echo "FAIL: rules after the test differ from before"; bad=1; }
     rm -rf "$tmp"
+    [ "$bad" = 0 ] || exit 1
+    exit "$rc"
 }
 trap restore EXIT
 trap 'exit 2' INT TERM HUP
