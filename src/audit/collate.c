@@ -18,6 +18,7 @@
 
 #define NONE          UINT32_MAX
 #define RECENT_CLOSED 4096 /* direct-mapped memory of closed keys, to count splits */
+#define TABLE_MIN     64   /* first size of the key table; it doubles up to table_max */
 
 enum { Q_OPEN, Q_SETTLED, Q_COUNT };
 
@@ -44,7 +45,7 @@ struct audit_collate {
     struct slot *pool;
     uint32_t pool_len, pool_cap, free_head;
     uint32_t *table; /* slot index + 1; 0 = empty */
-    uint32_t table_mask;
+    uint32_t table_mask, table_max;
     struct queue q[Q_COUNT];
     size_t open;
     uint64_t opened_seq;
@@ -101,9 +102,13 @@ struct audit_collate *audit_collate_new(const struct audit_collate_config *confi
         if (config->max_open)
             c->cfg.max_open = config->max_open;
     }
-    uint32_t size = 16;
-    while (size < 2 * (c->cfg.max_open + 1))
-        size *= 2;
+    /* Sized for max_open at most half full, but grown to that only as events
+     * open: a table for 65536 events is 1 MB, and a probe per record at a
+     * random place in it missed the cache when a few dozen are open. */
+    c->table_max = 16;
+    while (c->table_max < 2 * (c->cfg.max_open + 1))
+        c->table_max *= 2;
+    uint32_t size = c->table_max < TABLE_MIN ? c->table_max : TABLE_MIN;
     c->table = calloc(size, sizeof(*c->table));
     if (!c->table) {
         free(c);
@@ -207,6 +212,23 @@ static void table_remove(struct audit_collate *c, uint32_t i)
     c->table[hole] = 0;
 }
 
+/* Doubles the key table and puts every open event (each is on one queue)
+ * into it again. */
+static int grow_table(struct audit_collate *c)
+{
+    uint32_t size = (c->table_mask + 1) * 2;
+    uint32_t *t = calloc(size, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    free(c->table);
+    c->table = t;
+    c->table_mask = size - 1;
+    for (int q = 0; q < Q_COUNT; q++)
+        for (uint32_t i = c->q[q].head; i != NONE; i = c->pool[i].next)
+            table_insert(c, i);
+    return 0;
+}
+
 static int close_event(struct audit_collate *c, uint32_t i, enum audit_close_reason why)
 {
     struct slot *s = &c->pool[i];
@@ -247,6 +269,11 @@ static int grow_pool(struct audit_collate *c)
 static int open_event(struct audit_collate *c, uint64_t hash, const struct audit_header *h,
                       uint32_t *out)
 {
+    if ((c->open + 1) * 2 > c->table_mask + 1 && c->table_mask + 1 < c->table_max) {
+        int r = grow_table(c);
+        if (r < 0)
+            return r;
+    }
     uint32_t i = c->free_head;
     if (i != NONE) {
         c->free_head = c->pool[i].next;
