@@ -80,14 +80,14 @@ def main():
     outside = os.path.join(tmp, "outside-marker")
     proc = subprocess.Popen([LOGWARDD, "--store", store, "--listen", "udp://127.0.0.1:0",
                              "--listen", "tcp://127.0.0.1:0", "--listen", "tcp://[::1]:0",
-                             "--ready-file", ready, "--max-conns", "64"],
+                             "--listen", "udp://[::1]:0", "--ready-file", ready, "--max-conns", "64"],
                             stderr=subprocess.PIPE)
     try:
         if not wait_for(lambda: os.path.exists(ready)):
             print("FAIL logwardd did not start:", proc.stderr.read().decode())
             return 1
         ports = [l.split() for l in open(ready).read().splitlines()]
-        udp, tcp4, tcp6 = int(ports[0][1]), int(ports[1][1]), int(ports[2][1])
+        udp, tcp4, tcp6, udp6 = (int(p[1]) for p in ports)
         n = 25
         for i in range(n):
             logger("-n", "127.0.0.1", "-P", str(udp), "-d", "--rfc3164", "-t", "t3164", f"u3164-{i}")
@@ -96,15 +96,16 @@ def main():
             logger("-n", "127.0.0.1", "-P", str(tcp4), "-T", "--octet-count", "-t", "tcpoc",
                    f"tcpoc-{i}")
             logger("-n", "::1", "-P", str(tcp6), "-T", "-t", "tcp6", f"tcp6-{i}")
+            logger("-n", "::1", "-P", str(udp6), "-d", "--rfc5424", "-t", "udp6", f"udp6-{i}")
         expect = {"t3164": "u3164", "t5424": "u5424", "tcplf": "tcplf", "tcpoc": "tcpoc",
-                  "tcp6": "tcp6"}
+                  "tcp6": "tcp6", "udp6": "udp6"}
         def all_there():
             t = read_tree(store)
             return all(count_lines(t, f"{v}-{n - 1}".encode()) for v in expect.values())
         wait_for(all_there)
         tree = read_tree(store)
         for tag, word in expect.items():
-            host = "::1" if tag == "tcp6" else "127.0.0.1"
+            host = "::1" if tag in ("tcp6", "udp6") else "127.0.0.1"
             lines = tree.get(f"{host}/{tag}.log", [])
             exact = all(count_lines({"f": lines}, f"{word}-{i}".encode() + b"\t") == 1
                         for i in range(n))
@@ -178,7 +179,7 @@ def main():
               status["stored"] == status["received"] and status["store_errors"] == 0, status)
         hosts = status.get("hosts", {})
         check("--status: last time heard and message count per host",
-              set(hosts) >= {"127.0.0.1", "::1"} and hosts["::1"]["messages"] == n and
+              set(hosts) >= {"127.0.0.1", "::1"} and hosts["::1"]["messages"] == 2 * n and
               abs(hosts["127.0.0.1"]["last"] - time.time()) < 120, hosts)
         check("--check-config refuses a listener it cannot serve",
               subprocess.run([LOGWARDD, "--store", store, "--listen", "bogus://x",
