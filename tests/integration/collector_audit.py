@@ -35,34 +35,12 @@ import sys
 import tempfile
 import time
 
-BIN = os.environ.get("LW_BIN", "build/release/src")
-LOGWARDD = os.path.join(BIN, "logwardd")
-LOGWARD = os.path.join(BIN, "logward")
-DATA = os.environ.get("LW_DATA", os.path.join(os.path.dirname(__file__), "../../../shared/data"))
+from harness import DATA, LOGWARD, LOGWARDD, check, summary, wait_for
+
 AUDIT = os.path.join(DATA, "audit")
 SKIP_EXT = (".json", ".golden", ".yaml", ".md", ".ref")
 MAGIC = 0xFF0000FE
 ACK, ENDING, HEARTBEAT, MESSAGE = 0x40000000, 0x40000001, 1, 0
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {str(detail)[:2000]}")
-
-
-def wait_for(pred, timeout=30.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def sample_records():
@@ -311,8 +289,7 @@ def main():
             proc.kill()
             proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

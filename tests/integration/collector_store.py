@@ -35,30 +35,10 @@ import sys
 import tempfile
 import time
 
-BIN = os.environ.get("LW_BIN", "build/release/src")
-LOGWARDD = os.path.join(BIN, "logwardd")
+from harness import LOGWARDD, check, summary, wait_for
+
 MAGIC, ACK, DISKLOW, DISKFULL = 0xFF0000FE, 0x40000000, 0x50000001, 0x60000001
-passed = failed = 0
 started = []  # every logwardd, killed in main's finally whatever happens
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {str(detail)[:1500]}")
-
-
-def wait_for(pred, timeout=20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def start(args, ready):
@@ -314,8 +294,7 @@ def main():
                 p.kill()
                 p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -26,40 +26,8 @@ import sys
 import tempfile
 import time
 
-BIN = os.environ.get("LW_BIN", "build/release/src")
-LOGWARDD = os.path.join(BIN, "logwardd")
-passed = failed = 0
+from harness import LOGWARDD, check, read_tree, summary, wait_for
 
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def wait_for(pred, timeout=15.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def read_tree(root):
-    """All stored lines, by path relative to root."""
-    out = {}
-    for d, _, files in os.walk(root):
-        for f in files:
-            if f.startswith(".logwardd") or (d == root and f == ".logward-store"):
-                continue  # the collector's status file and the store's version file
-            p = os.path.join(d, f)
-            out[os.path.relpath(p, root)] = open(p, "rb").read().split(b"\n")[:-1]
-    return out
 
 
 def count_lines(tree, needle):
@@ -189,8 +157,7 @@ def main():
             proc.kill()
             proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -29,28 +29,8 @@ import sys
 import tempfile
 import time
 
-BIN = os.environ.get("LW_BIN", "build/release/src")
-LOGWARDD = os.path.join(BIN, "logwardd")
-passed = failed = 0
+from harness import LOGWARDD, check, read_tree, summary, wait_for
 
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {str(detail)[:1500]}")
-
-
-def wait_for(pred, timeout=15.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def openssl(*args, cwd):
@@ -81,17 +61,6 @@ def client(d, port, cert=None, ca="ca"):
         ctx.load_cert_chain(os.path.join(d, f"{cert}.pem"), os.path.join(d, f"{cert}.key"))
     raw = socket.create_connection(("127.0.0.1", port), timeout=10)
     return ctx.wrap_socket(raw)
-
-
-def read_tree(root):
-    out = {}
-    for d, _, files in os.walk(root):
-        for f in files:
-            if f.startswith(".logward"):
-                continue
-            p = os.path.join(d, f)
-            out[os.path.relpath(p, root)] = open(p, "rb").read().split(b"\n")[:-1]
-    return out
 
 
 def refused(d, port, cert, ca="ca"):
@@ -197,8 +166,7 @@ def main():
             proc.kill()
             proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
