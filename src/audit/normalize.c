@@ -261,7 +261,7 @@ static inline bool word_is_digits(uint64_t w, uint64_t ones)
 
 /* p[0..n) are all digits, n <= 24: numbers are short, so a few overlapping
  * word loads beat a loop per byte. */
-static bool all_digits(const char *p, size_t n)
+static inline bool all_digits(const char *p, size_t n)
 {
     const uint64_t ones8 = 0x0101010101010101ull;
     if (n >= 8) {
@@ -280,7 +280,7 @@ static bool all_digits(const char *p, size_t n)
     return true;
 }
 
-static bool is_json_number(const char *p, size_t n)
+static inline bool is_json_number(const char *p, size_t n)
 {
     size_t i = n && p[0] == '-';
     if (i == n || n - i > 19)
