@@ -64,7 +64,7 @@ static char *put_escaped_byte(char *o, unsigned char c)
 
 /* Writes the special byte at *s: a whole UTF-8 sequence as is, anything else
  * escaped. Advances *s past what it consumed; returns the new end of output. */
-static char *put_special(char *o, const unsigned char **s, const unsigned char *end)
+static inline char *put_special(char *o, const unsigned char **s, const unsigned char *end)
 {
     size_t k = **s >= 0x80 ? utf8_sequence_len(*s, (size_t)(end - *s)) : 0;
     if (k == 0)
