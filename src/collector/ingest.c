@@ -27,6 +27,9 @@ struct ingest {
     struct buf line;
     struct ingest_stats stats;
     struct hosts_seen *hosts;
+    time_t clock_sec; /* the second clock_tm describes */
+    bool clock_valid;
+    struct tm clock_tm;
 };
 
 struct ingest *ingest_new(struct store *store, enum host_source host_from)
@@ -101,45 +104,122 @@ static void put_escaped(struct buf *b, const char *p, size_t n)
     }
 }
 
-/* RFC 3339 time: the sender's when complete, else completed or replaced by
- * the time of receipt (year and zone from this host, as rsyslog does). */
-static void put_time(struct buf *b, const struct syslog_msg *m, bool parsed)
+/* The local time of receipt. localtime_r costs more than the rest of a
+ * line's formatting, so its result is kept for the second it describes. */
+static const struct tm *clock_now(struct ingest *in, unsigned *usec)
 {
     struct timeval now;
     gettimeofday(&now, NULL);
-    struct tm tm;
-    localtime_r(&now.tv_sec, &tm);
-    long off = tm.tm_gmtoff / 60;
-    unsigned usec = (unsigned)now.tv_usec;
-    int frac_digits = 6;
-    if (parsed && (m->flags & SYSLOG_MSG_HAS_TIME)) {
-        int year = (m->flags & SYSLOG_MSG_HAS_YEAR) ? m->year : tm.tm_year + 1900;
-        if (!(m->flags & SYSLOG_MSG_HAS_YEAR) && m->month > tm.tm_mon + 2)
-            year--; /* December's message read in January */
-        tm.tm_year = year - 1900;
-        tm.tm_mon = m->month - 1;
-        tm.tm_mday = m->day;
-        tm.tm_hour = m->hour;
-        tm.tm_min = m->minute;
-        tm.tm_sec = m->second;
-        if (m->flags & SYSLOG_MSG_HAS_TZ)
-            off = m->tz_minutes;
-        usec = m->nanosecond / 1000;
-        frac_digits = (m->flags & SYSLOG_MSG_HAS_FRAC) ? 6 : 0;
+    if (now.tv_sec != in->clock_sec || !in->clock_valid) {
+        localtime_r(&now.tv_sec, &in->clock_tm);
+        in->clock_sec = now.tv_sec;
+        in->clock_valid = true;
     }
-    char sign = off < 0 ? '-' : '+';
-    long a = off < 0 ? -off : off;
-    char tmp[64];
-    int n;
-    if (frac_digits)
-        n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06u%c%02ld:%02ld ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     usec, sign, a / 60, a % 60);
-    else
-        n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     sign, a / 60, a % 60);
-    buf_put(b, tmp, (size_t)n);
+    *usec = (unsigned)now.tv_usec;
+    return &in->clock_tm;
+}
+
+/* The fields of a stored time stamp; frac_digits is 6 or 0. */
+struct stamp {
+    int year, mon, mday, hour, min, sec; /* mon 1..12 */
+    unsigned usec;
+    int frac_digits;
+    long off; /* minutes east of UTC */
+};
+
+/* Writes v as exactly n decimal digits (v < 10^n) and returns the end. */
+static char *put_digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+/* "%04d-%02d-%02dT%02d:%02d:%02d[.%06u]%c%02ld:%02ld ", by hand: snprintf
+ * took more instructions than everything else done for a line. Values
+ * the fixed widths cannot hold go through snprintf, as before. */
+static void put_stamp(struct buf *b, const struct stamp *t)
+{
+    long a = t->off < 0 ? -t->off : t->off;
+    char sign = t->off < 0 ? '-' : '+';
+    if (t->year < 0 || t->year > 9999 || a / 60 > 99) {
+        char tmp[96];
+        int n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d", t->year, t->mon,
+                         t->mday, t->hour, t->min, t->sec);
+        if (t->frac_digits)
+            n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, ".%06u", t->usec);
+        n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, "%c%02ld:%02ld ", sign, a / 60, a % 60);
+        buf_put(b, tmp, (size_t)n);
+        return;
+    }
+    char *p = b->data + b->len, *start = p;
+    p = put_digits(p, (unsigned)t->year, 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)t->mon, 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)t->mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)t->hour, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)t->min, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)t->sec, 2);
+    if (t->frac_digits) {
+        *p++ = '.';
+        p = put_digits(p, t->usec, 6);
+    }
+    *p++ = sign;
+    p = put_digits(p, (unsigned)(a / 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(a % 60), 2);
+    *p++ = ' ';
+    b->len += (size_t)(p - start);
+}
+
+#define SYSLOG_MSG_FULL_TIME (SYSLOG_MSG_HAS_TIME | SYSLOG_MSG_HAS_YEAR | SYSLOG_MSG_HAS_TZ)
+
+/* RFC 3339 time: the sender's when complete, else completed or replaced by
+ * the time of receipt (year and zone from this host, as rsyslog does). The
+ * clock is only read when something of it is used. */
+static void put_time(struct ingest *in, struct buf *b, const struct syslog_msg *m, bool parsed)
+{
+    unsigned flags = parsed ? m->flags : 0;
+    if ((flags & SYSLOG_MSG_FULL_TIME) == SYSLOG_MSG_FULL_TIME) {
+        struct stamp t = {m->year,
+                          m->month,
+                          m->day,
+                          m->hour,
+                          m->minute,
+                          m->second,
+                          m->nanosecond / 1000,
+                          (flags & SYSLOG_MSG_HAS_FRAC) ? 6 : 0,
+                          m->tz_minutes};
+        put_stamp(b, &t);
+        return;
+    }
+    unsigned usec;
+    const struct tm *tm = clock_now(in, &usec);
+    struct stamp t = {tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour,
+                      tm->tm_min,         tm->tm_sec,     usec,        6,
+                      tm->tm_gmtoff / 60};
+    if (flags & SYSLOG_MSG_HAS_TIME) {
+        if (flags & SYSLOG_MSG_HAS_YEAR)
+            t.year = m->year;
+        else if (m->month > tm->tm_mon + 2)
+            t.year--; /* December's message read in January */
+        t.mon = m->month;
+        t.mday = m->day;
+        t.hour = m->hour;
+        t.min = m->minute;
+        t.sec = m->second;
+        if (flags & SYSLOG_MSG_HAS_TZ)
+            t.off = m->tz_minutes;
+        t.usec = m->nanosecond / 1000;
+        t.frac_digits = (flags & SYSLOG_MSG_HAS_FRAC) ? 6 : 0;
+    }
+    put_stamp(b, &t);
 }
 
 /* Where a message is filed: the proven identity first, then the peer
@@ -200,7 +280,7 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
         in->stats.store_errors++;
         return r;
     }
-    put_time(b, &m, parsed);
+    put_time(in, b, &m, parsed);
     put_escaped(b, claimed, claimed_len);
     buf_putc(b, ' ');
     put_escaped(b, prog, prog_len);
