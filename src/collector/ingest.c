@@ -30,6 +30,13 @@ struct ingest {
     time_t clock_sec; /* the second clock_tm describes */
     bool clock_valid;
     struct tm clock_tm;
+    struct {
+        bool valid;
+        sa_family_t family;
+        unsigned char addr[16]; /* 4 bytes used for AF_INET */
+        size_t len;
+        char text[INET6_ADDRSTRLEN + 8];
+    } peer; /* the text of the last peer address */
 };
 
 struct ingest *ingest_new(struct store *store, enum host_source host_from)
@@ -87,6 +94,33 @@ size_t ingest_peer_text(const struct sockaddr *sa, char *out, size_t cap)
             inet_ntop(AF_INET6, a, out, (socklen_t)cap);
     }
     return strlen(out);
+}
+
+/* ingest_peer_text, kept for the last address: a connection sends many
+ * messages in a row, and inet_ntop costs as much as the rest of a line. */
+static const char *peer_text(struct ingest *in, const struct sockaddr *sa, size_t *len)
+{
+    const void *addr = NULL;
+    size_t n = 0;
+    if (sa && sa->sa_family == AF_INET) {
+        addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        n = 4;
+    } else if (sa && sa->sa_family == AF_INET6) {
+        addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        n = 16;
+    }
+    if (!addr) { /* as ingest_peer_text: "local", or nothing for another family */
+        *len = sa ? 0 : 5;
+        return sa ? "" : "local";
+    }
+    if (!in->peer.valid || in->peer.family != sa->sa_family || memcmp(in->peer.addr, addr, n)) {
+        in->peer.len = ingest_peer_text(sa, in->peer.text, sizeof(in->peer.text));
+        in->peer.family = sa->sa_family;
+        memcpy(in->peer.addr, addr, n);
+        in->peer.valid = true;
+    }
+    *len = in->peer.len;
+    return in->peer.text;
 }
 
 /* Appends p[0..n) with control bytes as #ooo (rsyslog's escape). */
@@ -246,8 +280,8 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
     struct syslog_msg m;
     size_t err_off;
     bool parsed = syslog_msg_parse(msg, len, &m, &err_off) >= 0;
-    char peer[INET6_ADDRSTRLEN + 8];
-    size_t peer_len = ingest_peer_text(o->peer, peer, sizeof(peer));
+    size_t peer_len;
+    const char *peer = peer_text(in, o->peer, &peer_len);
     const char *claimed = parsed && m.host_len ? msg + m.host_off : "-";
     size_t claimed_len = parsed && m.host_len ? m.host_len : 1;
     const char *prog = "unparsed", *pid = NULL;
@@ -346,8 +380,8 @@ int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *r
     size_t err_off;
     bool ok = audit_header_parse(rec, len, &h, &err_off) == 0 && !h.syslog_form &&
               audit_bytes_clean(rec, len);
-    char peer[INET6_ADDRSTRLEN + 8];
-    size_t peer_len = ingest_peer_text(o->peer, peer, sizeof(peer));
+    size_t peer_len;
+    const char *peer = peer_text(in, o->peer, &peer_len);
     const char *host;
     size_t host_len;
     filed_host(in, o, peer, peer_len, ok && h.node_len ? rec + h.node_off : NULL,
