@@ -973,13 +973,29 @@ static int write_json(struct audit_normalizer *n, const struct audit_event *ev, 
 
 /* ---- text: one readable line per event, values quoted and escaped as JSON strings ---- */
 
+/* Appends pre, s[0..n) up to a NUL (as "%.*s" prints it) and post: the
+ * pieces of a text line without a trip through printf's formatting, which
+ * cost more than everything else in the line. */
+static int text_put(struct buf *b, const char *pre, const char *s, size_t n, const char *post)
+{
+    size_t pre_len = strlen(pre), post_len = strlen(post);
+    n = s ? strnlen(s, n) : 0;
+    int r = buf_reserve(b, pre_len + n + post_len);
+    if (r < 0)
+        return r;
+    buf_put(b, pre, pre_len);
+    buf_put(b, s, n);
+    buf_put(b, post, post_len);
+    return 0;
+}
+
 static int text_value(struct audit_normalizer *n, struct buf *b, const char *label, int id,
                       int name_id)
 {
     const struct fval *v = &n->v[id];
     if (!v->set || v->kind == AUDIT_VALUE_NULL || v->kind == AUDIT_VALUE_UNSET)
         return 0;
-    int r = buf_printf(b, " %s=", label);
+    int r = text_put(b, " ", label, strlen(label), "=");
     size_t len;
     const char *p = decoded(n, v, (enum how)field_info[id].how, &len);
     if (r == 0)
@@ -995,23 +1011,25 @@ static int text_value(struct audit_normalizer *n, struct buf *b, const char *lab
         name_len = strlen(name);
     }
     if (r == 0 && name)
-        r = buf_printf(b, "(%.*s)", (int)name_len, name);
+        r = text_put(b, "(", name, name_len, ")");
     return r;
 }
 
 static int write_text(struct audit_normalizer *n, const struct audit_event *ev, struct buf *out)
 {
-    struct buf tmp;
-    buf_init(&tmp, 0);
-    struct obj o = {&tmp, true};
+    buf_reset(&n->scratch); /* holds nothing else yet */
+    struct obj o = {&n->scratch, true};
     int r = put_when(n, &o, ev); /* "when":"..." */
     if (r == 0)
-        r = buf_append(out, tmp.data + 8, tmp.len - 9);
-    buf_free(&tmp);
+        r = buf_append(out, n->scratch.data + 8, n->scratch.len - 9);
     if (r == 0 && ev->node_len)
-        r = buf_printf(out, " node=%.*s", (int)ev->node_len, ev->node);
+        r = text_put(out, " node=", ev->node, ev->node_len, "");
     if (r == 0)
-        r = buf_printf(out, " serial=%u ", ev->serial);
+        r = text_put(out, " serial=", NULL, 0, "");
+    if (r == 0)
+        r = json_put_u64(out, ev->serial);
+    if (r == 0)
+        r = buf_append(out, " ", 1);
     for (uint32_t i = 0; i < ev->nrecords && r == 0; i++) {
         size_t len;
         const char *name = record_type_name(ev, i, &len);
@@ -1021,7 +1039,7 @@ static int write_text(struct audit_normalizer *n, const struct audit_event *ev, 
     }
     const char *result = event_result(n, ev);
     if (r == 0 && result)
-        r = buf_printf(out, " %s", result);
+        r = text_put(out, " ", result, strlen(result), "");
     static const struct {
         const char *label;
         int id, name_id;
