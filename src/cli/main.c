@@ -21,6 +21,7 @@ struct command {
 static const struct command commands[] = {
     {"events", cmd_events, "collate audit records into events; print JSON or text"},
     {"rules", cmd_rules, "print the guideline's audit rules, or lint a rules file (--check)"},
+    {"search", cmd_search, "find audit events with ausearch's options (-k, -m, -ua, -ts...)"},
     {"check", cmd_check, "inspect this host against the guideline, read-only"},
 };
 

@@ -1,0 +1,570 @@
+/*
+ * logward search: ausearch's searches over audit logs: files, directories of
+ * rotated logs (oldest first, plain or .zst), a whole store (host
+ * directories, their audit.log* files; -n picks hosts by directory), or
+ * standard input. Records are collated into whole events (audit/collate),
+ * each tested against the query (search/query) and printed in one of
+ * ausearch's formats or as normalized JSON, ordered by time (within
+ * SEARCH_ORDER_EVENTS events; see docs/search.md).
+ *
+ * It scans; the per-file index (issue 5, part 2) will plug in at
+ * `search_file`, which is handed one file and may skip it whole or in part.
+ * It never writes a log.
+ */
+#include "audit/collate.h"
+#include "audit/normalize.h"
+#include "audit/reader.h"
+#include "base/err.h"
+#include "cli/cli.h"
+#include "search/format.h"
+#include "search/query.h"
+#include "search/timewords.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define SEARCH_ORDER_EVENTS 65536       /* matched events sorted together at most */
+#define SEARCH_ORDER_BYTES  (64u << 20) /* ... or bytes of their output */
+#define STORE_MARK          ".logward-store"
+#define DEFAULT_STORE       "/var/log/logward"
+#define ZSTD_IN_CHUNK       (1u << 17)
+
+struct pending {
+    int64_t sec;
+    uint32_t msec, serial;
+    uint64_t seq; /* arrival order, for a stable sort */
+    size_t off, len;
+};
+
+struct search_run {
+    struct search_options *o;
+    struct search_matcher *matcher;
+    struct audit_normalizer *norm;
+    struct buf out;   /* formatted events waiting to be ordered */
+    struct buf write; /* ordered bytes on their way to fd 1 */
+    struct pending *pend;
+    size_t npend, cappend;
+    uint64_t seq, matched;
+    int write_error;
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: logward search [OPTIONS] [PATH...]\n"
+          "\n"
+          "Finds audit events as ausearch(8) does, with ausearch's options and their\n"
+          "meaning. Records are collated into whole events first (by node, time and\n"
+          "serial, with or without EOE); an event is printed when every option given\n"
+          "holds for it (-m and -n take several values, any of which may match).\n"
+          "String options match a part of the value unless -w is given.\n"
+          "\n"
+          "PATH is a file, a directory of rotated logs (read oldest first: audit.log.N\n"
+          "... audit.log; .zst files are decompressed), or a store written by logwardd\n"
+          "(every HOST/audit.log*; -n NODE reads only those hosts). '-' or no PATH with\n"
+          "standard input not a terminal reads standard input; otherwise the store at\n"
+          "$LOGWARD_STORE or " DEFAULT_STORE " is searched.\n"
+          "\n"
+          "search options:\n"
+          "  -k,  --key KEY            the rule key (key=) holds KEY\n"
+          "  -m,  --message TYPE[,..]  a record of one of these types (names or numbers,\n"
+          "                            or ALL); -m may be repeated\n"
+          "  -ua, --uid-all UID        uid, euid or auid is UID (a number or a name of\n"
+          "                            this machine; ENRICHED names match too)\n"
+          "  -ui, --uid UID            uid is UID\n"
+          "  -ue, --uid-effective UID  euid is UID\n"
+          "  -ul, --loginuid UID       auid (login uid) is UID; -1 is unset\n"
+          "  -sc, --syscall NAME|NR    the syscall (names from this machine's arch table)\n"
+          "  -f,  --file NAME          a file name of the event (PATH name=, AVC path=,\n"
+          "                            AF_UNIX socket), or else its cwd, holds NAME\n"
+          "  -x,  --executable EXE     exe= holds EXE\n"
+          "  -p,  --pid PID            the process id\n"
+          "  -pp, --ppid PID           the parent process id (SYSCALL records)\n"
+          "       --session SES        the login session (ses=)\n"
+          "  -tm, --terminal TERM      tty= (SYSCALL) or terminal= (user space) holds TERM\n"
+          "  -sv, --success yes|no     the syscall's success=, or a user-space res=\n"
+          "  -hn, --host HOST          the hostname= (or addr=) of user-space records, or\n"
+          "                            a SOCKADDR's address, holds HOST\n"
+          "  -n,  --node NODE          the record's node= is NODE (may be repeated)\n"
+          "  -a,  --event SERIAL       the event's serial number\n"
+          "  -ts, --start [DATE] [TIME]  events at or after; -te, --end [DATE] [TIME]:\n"
+          "                            at or before. DATE is the locale's (date +%x; with\n"
+          "                            LC_ALL=C MM/DD/YY), TIME is HH:MM:SS or HH:MM, or a\n"
+          "                            word: " TIMEWORDS_LIST ".\n"
+          "                            -ts: no time = 00:00:00, a word = its day at\n"
+          "                            midnight (now, recent: the instant; recent is 10\n"
+          "                            minutes ago); -te: no time = the current time of\n"
+          "                            day, today = now\n"
+          "  -w,  --word               string options must match the whole value\n"
+          "  -if, --input PATH         read PATH (as a PATH argument)\n"
+          "\n"
+          "output:\n"
+          "  -r,  --raw                records as read, one per line (--format raw)\n"
+          "  -i,  --interpret          ausearch's layout with values interpreted from the\n"
+          "                            records themselves (ENRICHED names)\n"
+          "       --format F           raw, default, interpret, csv, text (logward's text\n"
+          "                            line), or json (normalized events, as `logward\n"
+          "                            events` prints them; docs/event-schema.md)\n"
+          "       --local-names        json/text: name ids from this machine's accounts\n"
+          "                            when the records carry no names\n"
+          "       --utc                json/text: times in UTC\n"
+          "  -l,  --line-buffered      write each event as it is found\n"
+          "  -q,  --quiet              do not report lines that are not audit records\n"
+          "       --stats              print counters to standard error at the end\n"
+          "  -h,  --help               this text\n"
+          "\n"
+          "Results are ordered by time (whole events, sorted in batches of up to 65536\n"
+          "events). See docs/search.md for the differences from ausearch.\n"
+          "\n"
+          "exit status: 0 events found, 1 nothing matched, 2 usage or I/O error\n",
+          f);
+}
+
+static void write_all(struct search_run *run, const char *p, size_t left)
+{
+    while (left && !run->write_error) {
+        ssize_t n = write(STDOUT_FILENO, p, left);
+        if (n < 0 && errno != EINTR)
+            run->write_error = -errno;
+        else if (n > 0)
+            p += n, left -= (size_t)n;
+    }
+}
+
+static int compare_pending(const void *a, const void *b)
+{
+    const struct pending *x = a, *y = b;
+    if (x->sec != y->sec)
+        return x->sec < y->sec ? -1 : 1;
+    if (x->msec != y->msec)
+        return x->msec < y->msec ? -1 : 1;
+    if (x->serial != y->serial)
+        return x->serial < y->serial ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sorts the waiting events by time and writes them. */
+static void flush_ordered(struct search_run *run)
+{
+    qsort(run->pend, run->npend, sizeof(*run->pend), compare_pending);
+    for (size_t i = 0; i < run->npend && !run->write_error; i++) {
+        const struct pending *p = &run->pend[i];
+        if (buf_append(&run->write, run->out.data + p->off, p->len) < 0)
+            run->write_error = -ENOMEM;
+        if (run->write.len >= (1u << 20)) {
+            write_all(run, run->write.data, run->write.len);
+            buf_reset(&run->write);
+        }
+    }
+    write_all(run, run->write.data, run->write.len);
+    buf_reset(&run->write);
+    buf_reset(&run->out);
+    run->npend = 0;
+}
+
+/* ausearch's time line: "time->Tue Jul  7 08:56:53 2026" (local time). */
+static int put_default(struct buf *b, const struct audit_event *ev, bool interpret)
+{
+    char when[64];
+    time_t t = (time_t)ev->sec;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
+    int r = interpret ? buf_append_str(b, "----\n") : buf_printf(b, "----\ntime->%s\n", when);
+    for (uint32_t i = ev->nrecords; r == 0 && i-- > 0;) {
+        const char *line = audit_event_line(ev, i);
+        uint32_t len = ev->records[i].len;
+        if (interpret) {
+            r = search_format_interpret(b, ev, i);
+            continue;
+        }
+        const char *sep = memchr(line, AUDIT_ENRICHED_SEPARATOR, len);
+        r = buf_append(b, line, sep ? (size_t)(sep - line) : len);
+        if (r == 0)
+            r = buf_append(b, "\n", 1);
+    }
+    return r;
+}
+
+static int put_raw(struct buf *b, const struct audit_event *ev)
+{
+    return buf_append(b, ev->text.data, ev->text.len);
+}
+
+static int format_event(struct search_run *run, const struct audit_event *ev)
+{
+    struct buf *b = &run->out;
+    switch (run->o->format) {
+    case SEARCH_FORMAT_RAW:
+        return put_raw(b, ev);
+    case SEARCH_FORMAT_DEFAULT:
+        return put_default(b, ev, false);
+    case SEARCH_FORMAT_INTERPRET:
+        return put_default(b, ev, true);
+    case SEARCH_FORMAT_CSV:
+        return search_format_csv(b, ev);
+    case SEARCH_FORMAT_TEXT:
+    case SEARCH_FORMAT_JSON:
+        return audit_normalize_event(run->norm, ev, b);
+    }
+    return 0;
+}
+
+static int on_event(const struct audit_event *ev, void *arg)
+{
+    struct search_run *run = arg;
+    int m = search_matcher_match(run->matcher, ev);
+    if (m <= 0)
+        return m;
+    if (run->npend == run->cappend) {
+        size_t cap = run->cappend ? run->cappend * 2 : 1024;
+        struct pending *p = realloc(run->pend, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        run->pend = p, run->cappend = cap;
+    }
+    size_t off = run->out.len;
+    int r = format_event(run, ev);
+    if (r < 0)
+        return r;
+    run->pend[run->npend++] =
+        (struct pending){ev->sec, ev->msec, ev->serial, run->seq++, off, run->out.len - off};
+    run->matched++;
+    if (run->o->line_buffered || run->npend >= SEARCH_ORDER_EVENTS ||
+        run->out.len >= SEARCH_ORDER_BYTES)
+        flush_ordered(run);
+    return run->write_error;
+}
+
+static void on_bad_line(void *arg, const char *source, uint64_t line_no, uint64_t offset, int code)
+{
+    struct search_run *run = arg;
+    if (!run->o->quiet)
+        cli_error("search: %s:%llu: byte %llu: %s", source, (unsigned long long)line_no,
+                  (unsigned long long)offset, err_str(code));
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Streams a zstd-compressed file into the reader. */
+static int read_zstd(struct audit_reader *reader, int fd)
+{
+    ZSTD_DStream *z = ZSTD_createDStream();
+    size_t outcap = ZSTD_DStreamOutSize();
+    char *in = malloc(ZSTD_IN_CHUNK), *out = malloc(outcap);
+    int r = z && in && out ? 0 : -ENOMEM;
+    size_t last = 0;
+    if (r == 0)
+        ZSTD_initDStream(z);
+    while (r == 0) {
+        ssize_t n = read(fd, in, ZSTD_IN_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            r = n < 0 ? -errno : (last != 0 ? -EBADMSG : 0);
+            break;
+        }
+        ZSTD_inBuffer ib = {in, (size_t)n, 0};
+        while (r == 0 && ib.pos < ib.size) {
+            ZSTD_outBuffer ob = {out, outcap, 0};
+            last = ZSTD_decompressStream(z, &ob, &ib);
+            if (ZSTD_isError(last))
+                r = -EBADMSG;
+            else
+                r = audit_reader_feed(reader, out, ob.pos);
+        }
+    }
+    ZSTD_freeDStream(z);
+    free(in);
+    free(out);
+    return r;
+}
+
+/* One file. The per-file index will be consulted here (skip the file, or
+ * seek to the parts that may match) before falling back to this scan. */
+static int search_file(struct search_run *run, struct audit_reader *reader, const char *path)
+{
+    (void)run;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = audit_reader_begin(reader, path);
+    if (r == 0)
+        r = ends_with(path, ".zst") ? read_zstd(reader, fd) : audit_reader_read_fd(reader, fd);
+    if (r == 0)
+        r = audit_reader_finish(reader);
+    close(fd);
+    return r;
+}
+
+/* "audit.log.3[.zst]" -> base length and 3; "audit.log" -> -1 (newest). */
+static long rotation_number(const char *name, size_t *base_len)
+{
+    size_t len = strlen(name);
+    if (ends_with(name, ".zst"))
+        len -= 4;
+    size_t d = len;
+    while (d > 0 && name[d - 1] >= '0' && name[d - 1] <= '9')
+        d--;
+    *base_len = len;
+    if (d == len || d == 0 || name[d - 1] != '.')
+        return -1;
+    *base_len = d - 1;
+    return strtol(name + d, NULL, 10);
+}
+
+static int compare_rotated(const void *a, const void *b)
+{
+    const char *x = strrchr(*(char *const *)a, '/') + 1, *y = strrchr(*(char *const *)b, '/') + 1;
+    size_t xl, yl;
+    long xn = rotation_number(x, &xl), yn = rotation_number(y, &yl);
+    int c = strncmp(x, y, xl < yl ? xl : yl);
+    if (c || xl != yl)
+        return c ? c : (xl < yl ? -1 : 1);
+    if (xn != yn)
+        return xn < 0 ? 1 : yn < 0 ? -1 : (xn > yn ? -1 : 1); /* higher = older = first */
+    return strcmp(x, y);
+}
+
+enum list_kind { LIST_FILES, LIST_AUDIT_FILES, LIST_DIRS };
+
+static bool wanted(const char *dir, const char *name, enum list_kind kind)
+{
+    char path[4096];
+    struct stat st;
+    if (name[0] == '.' ||
+        (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
+        stat(path, &st) < 0)
+        return false;
+    if (kind == LIST_DIRS)
+        return S_ISDIR(st.st_mode);
+    if (!S_ISREG(st.st_mode) || ends_with(name, ".tmp"))
+        return false;
+    if (kind == LIST_FILES)
+        return true;
+    size_t base;
+    rotation_number(name, &base);
+    return base == 9 && !strncmp(name, "audit.log", 9);
+}
+
+/* The entries of dir of one kind, as "dir/name", sorted. */
+static int list_dir(const char *dir, enum list_kind kind, char ***out, size_t *count)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+    struct dirent *de;
+    while (r == 0 && (de = readdir(d))) {
+        if (!wanted(dir, de->d_name, kind))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **p = realloc(names, cap * sizeof(*p));
+            if (!p) {
+                r = -ENOMEM;
+                break;
+            }
+            names = p;
+        }
+        if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0)
+            r = -ENOMEM;
+        else
+            n++;
+    }
+    closedir(d);
+    if (n && kind != LIST_DIRS)
+        qsort(names, n, sizeof(*names), compare_rotated);
+    *out = names;
+    *count = n;
+    return r;
+}
+
+static void free_list(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static int compare_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int search_files_of(struct search_run *run, struct audit_reader *reader, const char *dir,
+                           enum list_kind kind)
+{
+    char **names;
+    size_t n;
+    int r = list_dir(dir, kind, &names, &n);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        r = search_file(run, reader, names[i]);
+        if (r < 0 && r != -ENOMEM && !run->write_error) {
+            cli_error("search: %s: %s", names[i], err_str(r));
+            r = 0;
+        }
+    }
+    free_list(names, n);
+    return r;
+}
+
+static bool host_selected(const struct search_query *q, const char *host_path)
+{
+    const char *host = strrchr(host_path, '/') + 1;
+    for (unsigned i = 0; i < q->nnodes; i++)
+        if (!strcmp(q->nodes[i], host))
+            return true;
+    return q->nnodes == 0;
+}
+
+/* A store: each host directory's audit.log files, host by host, each host's
+ * open events closed before the next (records never span hosts). */
+static int search_store(struct search_run *run, struct audit_reader *reader,
+                        struct audit_collate *c, const char *root)
+{
+    char **hosts;
+    size_t n;
+    int r = list_dir(root, LIST_DIRS, &hosts, &n);
+    if (n)
+        qsort(hosts, n, sizeof(*hosts), compare_str);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (!host_selected(&run->o->q, hosts[i]))
+            continue;
+        r = search_files_of(run, reader, hosts[i], LIST_AUDIT_FILES);
+        if (r == 0)
+            r = audit_collate_flush(c);
+    }
+    free_list(hosts, n);
+    return r;
+}
+
+static bool is_store(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/" STORE_MARK, dir);
+    return stat(path, &st) == 0;
+}
+
+static int search_path(struct search_run *run, struct audit_reader *reader, struct audit_collate *c,
+                       const char *path)
+{
+    if (!strcmp(path, "-")) {
+        int r = audit_reader_begin(reader, "<stdin>");
+        r = r < 0 ? r : audit_reader_read_fd(reader, STDIN_FILENO);
+        return r < 0 ? r : audit_reader_finish(reader);
+    }
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return search_file(run, reader, path);
+    if (is_store(path))
+        return search_store(run, reader, c, path);
+    return search_files_of(run, reader, path, LIST_FILES);
+}
+
+static void print_stats(const struct search_run *run, const struct audit_reader *reader,
+                        const struct audit_collate *c)
+{
+    const struct audit_reader_stats *rs = audit_reader_stats(reader);
+    const struct audit_collate_stats *cs = audit_collate_stats(c);
+    const struct search_matcher_stats *ms = search_matcher_stats(run->matcher);
+    fprintf(stderr,
+            "bytes %llu records %llu not_audit %llu malformed %llu events %llu tested %llu "
+            "matched %llu late_records %llu\n",
+            (unsigned long long)rs->bytes, (unsigned long long)rs->records,
+            (unsigned long long)rs->not_audit, (unsigned long long)rs->malformed,
+            (unsigned long long)cs->events, (unsigned long long)ms->tested,
+            (unsigned long long)ms->matched, (unsigned long long)cs->late_records);
+}
+
+static int run_search(struct search_options *o)
+{
+    struct search_run run = {.o = o};
+    struct audit_normalize_options nopt = {
+        .format = o->format == SEARCH_FORMAT_TEXT ? AUDIT_OUTPUT_TEXT : AUDIT_OUTPUT_JSON,
+        .local_names = o->local_names,
+        .utc = o->utc,
+    };
+    buf_init(&run.out, 0);
+    buf_init(&run.write, 0);
+    run.matcher = search_matcher_new(&o->q);
+    run.norm = audit_normalizer_new(&nopt);
+    struct audit_collate *c = audit_collate_new(NULL, on_event, &run);
+    struct audit_reader *reader = c ? audit_reader_new(c, on_bad_line, &run) : NULL;
+    int status = EXIT_OK;
+    if (!run.matcher || !run.norm || !reader) {
+        cli_error("search: out of memory");
+        status = EXIT_TROUBLE;
+        goto done;
+    }
+    const char *fallback = getenv("LOGWARD_STORE");
+    const char *none[] = {isatty(STDIN_FILENO) ? (fallback ? fallback : DEFAULT_STORE) : "-"};
+    const char *const *paths = o->npaths ? o->paths : none;
+    unsigned npaths = o->npaths ? o->npaths : 1;
+    if (o->format == SEARCH_FORMAT_CSV)
+        write_all(&run, SEARCH_CSV_HEADER, strlen(SEARCH_CSV_HEADER));
+    for (unsigned i = 0; i < npaths && !run.write_error; i++) {
+        int r = search_path(&run, reader, c, paths[i]);
+        if (r < 0 && r != run.write_error) {
+            cli_error("search: %s: %s", paths[i], err_str(r));
+            status = EXIT_TROUBLE;
+        }
+    }
+    if (!run.write_error && audit_collate_flush(c) < 0 && !run.write_error)
+        status = EXIT_TROUBLE;
+    flush_ordered(&run);
+    if (run.write_error) {
+        cli_error("search: writing output: %s", strerror(-run.write_error));
+        status = EXIT_TROUBLE;
+    }
+    if (o->stats)
+        print_stats(&run, reader, c);
+    if (status == EXIT_OK && run.matched == 0) {
+        fputs("<no matches>\n", stderr);
+        status = EXIT_NEGATIVE;
+    }
+done:
+    audit_reader_free(reader);
+    audit_collate_free(c);
+    audit_normalizer_free(run.norm);
+    search_matcher_free(run.matcher);
+    free(run.pend);
+    buf_free(&run.out);
+    buf_free(&run.write);
+    return status;
+}
+
+int cmd_search(int argc, char **argv)
+{
+    static struct search_options o; /* large (paths, types): not on the stack */
+    char err[SEARCH_ERR_MAX];
+    if (search_options_parse(&o, argc, argv, time(NULL), err) < 0) {
+        cli_error("search: %s", err);
+        return EXIT_TROUBLE;
+    }
+    if (o.help) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (o.version) {
+        puts("logward search (ausearch-compatible options)");
+        return EXIT_OK;
+    }
+    return run_search(&o);
+}

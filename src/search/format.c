@@ -1,0 +1,221 @@
+/*
+ * format: ausearch's interpreted and CSV layouts (see format.h). Fields are
+ * parsed per record into a fixed array (AUDIT_RECORD_MAX_FIELDS, allocated
+ * once per thread); values are decoded into the output buffer directly.
+ * Used by cli/cmd_search.c only.
+ */
+#include "search/format.h"
+
+#include "audit/audit_tables.h"
+#include "base/hex.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Dates are the locale's "%x", as ausearch prints them. */
+#pragma GCC diagnostic ignored "-Wformat-y2k"
+
+static _Thread_local struct audit_field *fields;
+
+static int parse(const struct audit_event *ev, uint32_t i)
+{
+    if (!fields && !(fields = calloc(AUDIT_RECORD_MAX_FIELDS, sizeof(*fields))))
+        return -ENOMEM;
+    const struct audit_record_ref *r = &ev->records[i];
+    int n =
+        audit_fields_parse(audit_event_line(ev, i), r->len, &r->h, fields, AUDIT_RECORD_MAX_FIELDS);
+    return n < 0 ? AUDIT_RECORD_MAX_FIELDS : n;
+}
+
+static bool name_is(const char *line, const struct audit_field *f, const char *s)
+{
+    return f->name_len == strlen(s) && !memcmp(line + f->name_off, s, f->name_len);
+}
+
+/* Fields whose unquoted values are hex-encoded strings. */
+static bool is_encoded_string(const char *line, const struct audit_field *f)
+{
+    static const char *const names[] = {"proctitle", "exe", "comm", "cwd",  "name", "acct",
+                                        "cmd",       "key", "data", "path", "old",  "new"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (name_is(line, f, names[i]))
+            return true;
+    return f->name_len >= 2 && line[f->name_off] == 'a' &&
+           strspn(line + f->name_off + 1, "0123456789") == (size_t)f->name_len - 1;
+}
+
+/* The ENRICHED value for field f ("uid" -> UID="root"), or NULL. */
+static const struct audit_field *enriched_of(const char *line, const struct audit_field *f, int n)
+{
+    for (int k = 0; k < n; k++) {
+        const struct audit_field *e = &fields[k];
+        if (e->part != AUDIT_PART_ENRICHED || e->name_len != f->name_len)
+            continue;
+        size_t j = 0;
+        while (j < f->name_len && line[e->name_off + j] == (char)(line[f->name_off + j] & ~0x20))
+            j++;
+        if (j == f->name_len)
+            return e;
+    }
+    return NULL;
+}
+
+static int put_value(struct buf *b, const char *line, const struct audit_field *f, uint32_t arch)
+{
+    const char *v = line + f->value_off;
+    size_t n = f->value_len;
+    if (f->kind == AUDIT_VALUE_PLAIN && is_encoded_string(line, f) && hex_is_encoded(v, n)) {
+        int r = buf_reserve(b, n / 2);
+        if (r < 0)
+            return r;
+        unsigned char *d = (unsigned char *)b->data + b->len;
+        hex_decode(v, n, d);
+        for (size_t i = 0; i < n / 2; i++)
+            if (d[i] == 0)
+                d[i] = ' ';
+        b->len += n / 2;
+        return 0;
+    }
+    if (name_is(line, f, "arch") && audit_tables_arch_name(arch))
+        return buf_append_str(b, audit_tables_arch_name(arch));
+    if (name_is(line, f, "syscall")) {
+        const char *s = audit_tables_syscall_name(arch, atoi(v));
+        if (s)
+            return buf_append_str(b, s);
+    }
+    return buf_append(b, v, n);
+}
+
+static uint32_t arch_of(const char *line, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (fields[k].part != AUDIT_PART_ENRICHED && name_is(line, &fields[k], "arch"))
+            return (uint32_t)strtoul(line + fields[k].value_off, NULL, 16);
+    return 0;
+}
+
+int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_t i)
+{
+    const char *line = audit_event_line(ev, i);
+    const struct audit_record_ref *r = &ev->records[i];
+    int n = parse(ev, i);
+    if (n < 0)
+        return n;
+    char when[64];
+    time_t t = (time_t)ev->sec;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%x %H:%M:%S", &tm);
+    const char *tname = audit_tables_type_name(r->type);
+    int rc = 0;
+    if (ev->node_len)
+        rc = buf_printf(b, "node=%.*s ", (int)ev->node_len, ev->node);
+    if (rc == 0)
+        rc = tname ? buf_printf(b, "type=%s ", tname)
+                   : buf_printf(b, "type=%.*s ", (int)r->h.type_len, line + r->h.type_off);
+    if (rc == 0)
+        rc = buf_printf(b, "msg=audit(%s.%03u:%u) :", when, ev->msec, ev->serial);
+    uint32_t arch = arch_of(line, n);
+    bool in_msg = false;
+    for (int k = 0; rc == 0 && k < n; k++) {
+        const struct audit_field *f = &fields[k];
+        if (f->part == AUDIT_PART_ENRICHED)
+            continue;
+        bool msg = f->part == AUDIT_PART_MSG;
+        rc = buf_append_str(b, msg && !in_msg ? " msg='" : " ");
+        in_msg = msg;
+        if (rc == 0)
+            rc = buf_printf(b, "%.*s=", (int)f->name_len, line + f->name_off);
+        const struct audit_field *e = rc == 0 ? enriched_of(line, f, n) : NULL;
+        if (rc == 0)
+            rc = e ? buf_append(b, line + e->value_off, e->value_len) : put_value(b, line, f, arch);
+    }
+    if (rc == 0 && in_msg)
+        rc = buf_append_str(b, "'");
+    return rc ? rc : buf_append_str(b, " \n");
+}
+
+/* ----------------------------------------------------------------- csv */
+
+struct csv_cols {
+    const char *ses, *auid, *uid, *action, *result, *obj, *obj_sec, *how;
+    size_t ses_n, auid_n, uid_n, action_n, result_n, obj_n, obj_sec_n, how_n;
+};
+
+static void take(const char *line, const struct audit_field *f, const char *name, const char **p,
+                 size_t *len)
+{
+    if (!*p && name_is(line, f, name))
+        *p = line + f->value_off, *len = f->value_len;
+}
+
+static int put_csv(struct buf *b, const char *p, size_t n, bool last)
+{
+    bool quote = p && (memchr(p, ',', n) || memchr(p, '"', n));
+    int r = quote ? buf_append(b, "\"", 1) : 0;
+    for (size_t i = 0; r == 0 && p && i < n; i++)
+        r = p[i] == '"' ? buf_append(b, "\"\"", 2) : buf_append(b, p + i, 1);
+    if (r == 0 && quote)
+        r = buf_append(b, "\"", 1);
+    return r ? r : buf_append(b, last ? "\n" : ",", 1);
+}
+
+int search_format_csv(struct buf *b, const struct audit_event *ev)
+{
+    struct csv_cols c = {0};
+    for (uint32_t i = 0; i < ev->nrecords; i++) {
+        const char *line = audit_event_line(ev, i);
+        int n = parse(ev, i);
+        if (n < 0)
+            return n;
+        for (int k = 0; k < n; k++) {
+            const struct audit_field *f = &fields[k];
+            bool enr = f->part == AUDIT_PART_ENRICHED;
+            take(line, f, "ses", &c.ses, &c.ses_n);
+            take(line, f, enr ? "AUID" : "auid", &c.auid, &c.auid_n);
+            take(line, f, enr ? "UID" : "uid", &c.uid, &c.uid_n);
+            take(line, f, enr ? "SYSCALL" : "op", &c.action, &c.action_n);
+            take(line, f, "success", &c.result, &c.result_n);
+            take(line, f, "res", &c.result, &c.result_n);
+            take(line, f, "name", &c.obj, &c.obj_n);
+            take(line, f, "inode", &c.obj_sec, &c.obj_sec_n);
+            take(line, f, "exe", &c.how, &c.how_n);
+        }
+    }
+    char date[32], tod[32], serial[16];
+    time_t t = (time_t)ev->sec;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%x", &tm);
+    strftime(tod, sizeof(tod), "%H:%M:%S", &tm);
+    snprintf(serial, sizeof(serial), "%u", ev->serial);
+    const char *tname = ev->nrecords ? audit_tables_type_name(ev->records[0].type) : NULL;
+    for (uint32_t i = 0; i < ev->nrecords; i++)
+        if (ev->records[i].type == 1300 /* SYSCALL: the event's main record */)
+            tname = "SYSCALL";
+    const char *cols[] = {ev->node, tname, date,     tod,      serial, NULL,      c.ses, c.auid,
+                          c.uid,    NULL,  c.action, c.result, c.obj,  c.obj_sec, NULL,  c.how};
+    size_t lens[] = {ev->node_len,
+                     tname ? strlen(tname) : 0,
+                     strlen(date),
+                     strlen(tod),
+                     strlen(serial),
+                     0,
+                     c.ses_n,
+                     c.auid_n,
+                     c.uid_n,
+                     0,
+                     c.action_n,
+                     c.result_n,
+                     c.obj_n,
+                     c.obj_sec_n,
+                     0,
+                     c.how_n};
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(cols) / sizeof(cols[0]); i++)
+        r = put_csv(b, cols[i], cols[i] ? lens[i] : 0, i + 1 == sizeof(cols) / sizeof(cols[0]));
+    return r;
+}
