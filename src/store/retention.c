@@ -16,13 +16,18 @@
 
 static const char *const why_names[] = {"num_logs", "max_age", "max_total"};
 
-int store_retire(int dir_fd, const char *name, enum store_retire_why why)
+int store_retire(struct store_seal *seal, int dir_fd, const char *name,
+                 enum store_retire_why why)
 {
-    (void)why;
-    /* TODO(sealing, issue 4): the sealed expiry record (which file, why,
-     * its last seal) is written and synced here, before the unlink. */
+    /* Sealing: the expiry record (which file, why, its last seal) is
+     * written and synced first; the sidecar goes with the last form. */
+    int r = seal ? store_seal_expire(seal, dir_fd, name, (int)why) : 0;
+    if (r < 0)
+        return r;
     if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
         return -errno;
+    if (seal)
+        store_seal_forget(dir_fd, name);
     return 0;
 }
 
@@ -39,7 +44,7 @@ static int expire_oldest(struct store *s, struct store_family *f, enum store_ret
     if (dir >= 0) {
         r = store_rotated_name(name, sizeof(name), leaf, g->num, g->zst);
         if (r == 0)
-            r = store_retire(dir, name, why);
+            r = store_retire(s->seal, dir, name, why);
         close(dir);
     }
     if (r < 0 && r != -ENOENT) {

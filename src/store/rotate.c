@@ -8,9 +8,10 @@
  * not decide when to rotate, flush or reopen (store.c), nor delete by age
  * or size (retention.c), nor compress.
  *
- * TODO(sealing, issue 4): the file's final seal goes here, before the
- * renames, and chattr -a/+a around them; the next file's chain starts
- * from that seal.
+ * Sealing: the caller (entry_rotate) writes the file's final seal before;
+ * each sidecar (.x.log.K.seal) is renamed right after its file, and the
+ * walk at open (seal_store.c) repairs a pair a crash left in between.
+ * TODO(issue 4 point 4): chattr -a/+a around the renames.
  */
 #include "store/store_int.h"
 
@@ -57,7 +58,8 @@ int store_name_classify(const char *name, unsigned *num, bool *zst, bool *tmp)
     return (int)n - 1;
 }
 
-/* Moves both forms of leaf.from to leaf.to (either may be absent). */
+/* Moves both forms of leaf.from to leaf.to (either may be absent), then
+ * its sidecar. */
 static int shift(int dir_fd, const char *leaf, unsigned from, unsigned to)
 {
     char a[STORE_COMPONENT_MAX + STORE_ROTATED_SUFFIX], b[sizeof(a)];
@@ -70,10 +72,11 @@ static int shift(int dir_fd, const char *leaf, unsigned from, unsigned to)
         if (renameat(dir_fd, a, dir_fd, b) < 0 && errno != ENOENT)
             return -errno;
     }
-    return 0;
+    return store_seal_rename(dir_fd, leaf, from, to);
 }
 
-int store_rotate(int dir_fd, const char *leaf, int fd, const struct store_config *cfg)
+int store_rotate(struct store_seal *seal, int dir_fd, const char *leaf, int fd,
+                 const struct store_config *cfg)
 {
     char name[STORE_COMPONENT_MAX + STORE_ROTATED_SUFFIX];
     unsigned last = cfg->num_logs - 1;
@@ -81,7 +84,7 @@ int store_rotate(int dir_fd, const char *leaf, int fd, const struct store_config
     /* The oldest goes first, through the one place that deletes data. */
     for (int zst = 0; zst < 2; zst++)
         if ((r = store_rotated_name(name, sizeof(name), leaf, last, zst)) < 0 ||
-            (r = store_retire(dir_fd, name, STORE_RETIRE_NUM_LOGS)) < 0)
+            (r = store_retire(seal, dir_fd, name, STORE_RETIRE_NUM_LOGS)) < 0)
             return r;
     for (unsigned i = last; i >= 2; i--)
         if ((r = shift(dir_fd, leaf, i - 1, i)) < 0)
@@ -90,6 +93,8 @@ int store_rotate(int dir_fd, const char *leaf, int fd, const struct store_config
         return r;
     if (renameat(dir_fd, leaf, dir_fd, name) < 0)
         return -errno;
+    if ((r = store_seal_rename(dir_fd, leaf, 0, 1)) < 0)
+        return r;
     /* Read-only once rotated; through the fd, so no path is followed. */
     if (fchmod(fd, cfg->file_mode & 0444) < 0)
         return -errno;

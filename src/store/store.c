@@ -35,6 +35,9 @@ void store_config_init(struct store_config *cfg)
         .max_open_files = 1024,
         .batch_bytes = 64 * 1024,
         .space_check_ms = 1000,
+        .seal_interval = 10,
+        .seal_records = 10000,
+        .seal_idle = 300,
     };
 }
 
@@ -84,6 +87,9 @@ static int config_fill(struct store_config *c)
     c->max_open_files = c->max_open_files ? c->max_open_files : d.max_open_files;
     c->batch_bytes = c->batch_bytes ? c->batch_bytes : d.batch_bytes;
     c->space_check_ms = c->space_check_ms ? c->space_check_ms : d.space_check_ms;
+    c->seal_interval = c->seal_interval ? c->seal_interval : d.seal_interval;
+    c->seal_records = c->seal_records ? c->seal_records : d.seal_records;
+    c->seal_idle = c->seal_idle ? c->seal_idle : d.seal_idle;
     if (housekeeping_check(c) < 0)
         return -EINVAL;
     if (!c->root || !c->root[0] || c->num_logs > STORE_NUM_LOGS_MAX ||
@@ -149,7 +155,8 @@ int store_open(const struct store_config *cfg, struct store **out)
     s->indexed = s->cfg.max_age_seconds || s->cfg.max_total_bytes || s->cfg.compress_level;
     if ((r = s->root_fd = root_open(s, &s->root_dev)) < 0 ||
         (r = store_version_check(s->root_fd, &s->cfg)) < 0 ||
-        (s->indexed && (r = store_index_build(s)) < 0) || (r = store_space_setup(s)) < 0)
+        (s->indexed && (r = store_index_build(s)) < 0) || (r = store_space_setup(s)) < 0 ||
+        (r = store_seal_open(s)) < 0)
         goto fail;
     *out = s;
     return 0;
@@ -251,6 +258,8 @@ static int entry_open(struct store *s, struct store_entry *e)
     e->size = (uint64_t)st.st_size;
     e->other_fs = st.st_dev != s->root_dev;
     s->stats.open_files++;
+    if (s->seal && !e->seal)
+        store_seal_attach(s, e);
     if (s->indexed && !e->family)
         e->family = store_index_family(&s->idx, e->path, e->path_len);
     if (e->family)
@@ -276,6 +285,7 @@ static int entry_write(struct store *s, struct store_entry *e, const char *extra
         w = write_all(e->fd, iov, extra_len ? 3 : 1);
     size_t from_buf = w > 0 ? ((size_t)w < e->pending.len ? (size_t)w : e->pending.len) : 0;
     if (w > 0) {
+        store_seal_wrote(s, e, e->pending.data, e->pending.len, extra, extra_len, (size_t)w);
         e->size += (uint64_t)w;
         e->unsynced = s->cfg.fsync != STORE_FSYNC_NONE;
         if (from_buf) /* data is NULL while the buffer was never used */
@@ -332,6 +342,8 @@ static void entry_release(struct store *s, struct store_entry *e)
     lru_unlink(s, e);
     dirty_set(s, e, false);
     buf_free(&e->pending);
+    if (e->seal)
+        store_seal_detach(s, e);
     s->count--;
     free(e);
 }
@@ -373,6 +385,8 @@ static int entry_rotate(struct store *s, struct store_entry *e)
     int r = entry_write(s, e, NULL, 0);
     if (r == 0)
         r = entry_sync(s, e);
+    if (r == 0)
+        r = store_seal_final(s, e);
     if (r < 0)
         return r;
     const char *leaf;
@@ -382,13 +396,14 @@ static int entry_rotate(struct store *s, struct store_entry *e)
         return dir;
     }
     struct stat st;
-    r = fstat(e->fd, &st) < 0 ? -errno : store_rotate(dir, leaf, e->fd, &s->cfg);
+    r = fstat(e->fd, &st) < 0 ? -errno : store_rotate(s->seal, dir, leaf, e->fd, &s->cfg);
     close(dir);
     if (r < 0) {
         s->stats.write_errors++;
         return r;
     }
     s->stats.rotations++;
+    store_seal_rotated(s, e);
     if (e->family)
         store_index_rotated(&s->idx, e->family, s->cfg.num_logs, e->size, st.st_mtim.tv_sec);
     close(e->fd);
@@ -575,6 +590,7 @@ void store_close(struct store *s)
         return;
     if (s->table) {
         store_flush(s);
+        store_seal_close(s);
         while (s->lru_head)
             entry_release(s, s->lru_head);
         if (s->need_syncfs && s->cfg.fsync != STORE_FSYNC_NONE)

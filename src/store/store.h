@@ -12,16 +12,16 @@
  * a bounded amount of work. Disk space is also checked inside store_append.
  *
  * Where later work hooks in (not built yet):
- *  - TODO(sealing, issue 4): every byte reaches the disk through one place
- *    (the pending-buffer write in store.c) and every rotation through
- *    store_rotate() in rotate.c, after the file is flushed and before its
- *    rename: the hash chain, its seals and chattr +a belong there. Every
- *    deletion of stored data goes through store_retire() in retention.c:
- *    the sealed expiry record belongs there.
+ *  - Sealing (issue 4, seal_store.c): the chain is fed where bytes reach
+ *    the disk (entry_write), the final seal is written in entry_rotate,
+ *    sidecars move in store_rotate() and the expiry record is written in
+ *    store_retire(). TODO(issue 4 point 4): chattr +a on active files,
+ *    cleared only around store_rotate().
  */
 #ifndef LW_STORE_STORE_H
 #define LW_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -86,6 +86,12 @@ struct store_config {
     unsigned space_check_ms; /* longest time between two checks, default 1000 */
     /* zstd level (1..19) for rotated files, compressed by store_maintain */
     int compress_level;
+    /* Sealing (docs/formats.md, "Sealing"): needs <root>/.logward-key
+     * (logward keygen); rounds run from store_seal_tick. */
+    bool seal;
+    unsigned seal_interval; /* seconds between rounds, default 10 */
+    uint64_t seal_records;  /* or after this many appended lines, default 10000 */
+    unsigned seal_idle;     /* an idle open file is sealed at least this often, default 300 s */
 
     /* Called once per space crossing and per housekeeping error, with a
      * one-line message; NULL: nothing is said (counters still count). */
@@ -118,6 +124,8 @@ struct store_stats {
     uint64_t space_low, space_full; /* crossings into LOW (from OK), into FULL */
     uint64_t refused_full;          /* appends refused with -ENOSPC */
     uint64_t space_avail;           /* free bytes at the last check */
+    /* sealing */
+    uint64_t seals, seal_rounds, seal_errors;
 };
 
 /* Fills cfg with the defaults above (root NULL, group (gid_t)-1). */
@@ -160,6 +168,15 @@ int store_flush(struct store *s);
  * or the first negative errno (the rest still ran; counted too).
  */
 int store_maintain(struct store *s, time_t now);
+
+/*
+ * Sealing, to be called periodically (every loop tick) with the wall
+ * clock: when seal_interval seconds or seal_records lines have passed,
+ * flushes, appends a seal to the sidecar of every file with new lines (or
+ * idle for seal_idle), syncs them, then advances the key. 0 when off or
+ * not due; a negative errno (said and counted) otherwise.
+ */
+int store_seal_tick(struct store *s, time_t now);
 
 /* Space state after the last check (store_append and store_maintain
  * check); OK when no threshold is set. */

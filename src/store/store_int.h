@@ -59,11 +59,14 @@ struct store_index {
     uint64_t total_bytes, rotated, next_id;
 };
 
+struct seal_file;
+
 struct store_entry {
     struct store_entry *lru_prev, *lru_next; /* most recently used at s->lru_head */
     struct store_entry *dirty_prev, *dirty_next;
     struct store_entry *hash_next;
     struct store_family *family; /* when indexed, else NULL */
+    struct seal_file *seal;      /* its chain while sealing is on (seal_store.c) */
     bool dirty;                  /* on the dirty list: pending bytes or an fsync owed */
     bool unsynced;               /* written since the last fdatasync */
     bool other_fs;               /* not on the root's file system: syncfs(root) misses it */
@@ -111,6 +114,7 @@ struct store {
     struct store_zjob zjob;
     void *zctx, *zin, *zout; /* ZSTD_CCtx and its buffers, made at the first job */
     struct store_stats stats;
+    struct store_seal *seal; /* NULL unless cfg.seal */
 };
 
 /* Says msg through cfg->log, if set (printf-like, one line). */
@@ -134,9 +138,11 @@ int store_dir_open(int root_fd, const char *relpath, const struct store_config *
  * *st gets its fstat. Returns the fd or a negative errno. */
 int store_file_open(int dir_fd, const char *leaf, const struct store_config *cfg, struct stat *st);
 /* Rotates leaf in dir_fd: leaf.N-2 -> leaf.N-1 ... leaf -> leaf.1 (N =
- * num_logs, the oldest replaced), then makes fd (the old active file)
- * read-only. The caller has flushed and synced fd before. */
-int store_rotate(int dir_fd, const char *leaf, int fd, const struct store_config *cfg);
+ * num_logs, the oldest replaced, through store_retire with seal), then
+ * makes fd (the old active file) read-only. Sidecars move with their
+ * files. The caller has flushed and synced fd before. */
+int store_rotate(struct store_seal *seal, int dir_fd, const char *leaf, int fd,
+                 const struct store_config *cfg);
 /* Checks <root>/.logward-store, or writes it in a store without one. */
 int store_version_check(int root_fd, const struct store_config *cfg);
 /* fsyncs a directory when the policy wants durable names. */
@@ -176,10 +182,30 @@ struct store_family *store_index_oldest(const struct store_index *idx);
 enum store_retire_why { STORE_RETIRE_NUM_LOGS, STORE_RETIRE_AGE, STORE_RETIRE_SIZE };
 /* The one place where stored data is deleted: name in dir_fd. Returns 0
  * (also when it was already gone) or a negative errno. */
-int store_retire(int dir_fd, const char *name, enum store_retire_why why);
+int store_retire(struct store_seal *seal, int dir_fd, const char *name,
+                 enum store_retire_why why);
 /* Deletes per max_age_seconds and max_total_bytes; returns 1 if more is
  * due, 0, or the first error. */
 int store_retention_run(struct store *s, time_t now);
+
+/* ---- seal_store.c: hooks, each a no-op while sealing is off ---- */
+int store_seal_open(struct store *s);
+void store_seal_close(struct store *s);
+/* entry_write wrote w bytes of a[0..alen) then b[0..blen) and "\n" (blen > 0). */
+void store_seal_wrote(struct store *s, struct store_entry *e, const char *a, size_t alen,
+                      const char *b, size_t blen, size_t w);
+/* entry_open of an entry without a chain: the parked one, or recovered. */
+void store_seal_attach(struct store *s, struct store_entry *e);
+/* entry_release: the chain is parked until the next round seals it. */
+void store_seal_detach(struct store *s, struct store_entry *e);
+/* Before store_rotate: the final seal (synced); after it: the next file. */
+int store_seal_final(struct store *s, struct store_entry *e);
+void store_seal_rotated(struct store *s, struct store_entry *e);
+/* Renames the sidecar of leaf.from to leaf.to (0 = the active file). */
+int store_seal_rename(int dir_fd, const char *leaf, unsigned from, unsigned to);
+/* store_retire: the expiry record before the unlink, the sidecar after. */
+int store_seal_expire(struct store_seal *seal, int dir_fd, const char *name, int why);
+void store_seal_forget(int dir_fd, const char *name);
 
 /* ---- space.c ---- */
 int store_space_setup(struct store *s);

@@ -1,0 +1,96 @@
+/*
+ * seal: the pure pieces of the store's sealing (issue 4), shared by the
+ * writer (seal_store.c, inside the store) and the verifier (verify.c):
+ * the evolving key and its file format, the per-file hash chain over
+ * stored lines, and the sidecar's records (format, strict parse, tag).
+ * No I/O, no clock, no globals. Format and algorithm: docs/formats.md,
+ * "Sealing".
+ */
+#ifndef LW_STORE_SEAL_H
+#define LW_STORE_SEAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEAL_KEY_BYTES   32
+#define SEAL_HASH_BYTES  32
+#define SEAL_PATH_MAX    1024 /* bytes of a family path (raw), as STORE_PATH_MAX */
+#define SEAL_LINE_MAX    4096 /* bytes of one sidecar line, '\n' included */
+#define SEAL_KEYFILE_LEN 134  /* bytes of a key file: fixed, so it is overwritten in place */
+#define SEAL_KEY_FILE    ".logward-key"
+#define SEAL_EXPIRED     ".expired.seal" /* expiry records of one directory */
+
+/* The magic words of the two key files (same layout). */
+#define SEAL_KEY_MAGIC    "logward-key"        /* the collector's current key */
+#define SEAL_VERIFY_MAGIC "logward-verify-key" /* k_0, kept off the collector */
+
+struct seal_key {
+    uint64_t epoch;
+    unsigned char k[SEAL_KEY_BYTES];
+};
+
+/* k_{e+1} = SHA-256("logward-evolve v1" || k_e); the old bytes are
+ * overwritten. */
+void seal_key_evolve(struct seal_key *key);
+/* Derives the key of `epoch` (>= from->epoch) into out. */
+void seal_key_derive(const struct seal_key *from, uint64_t epoch, struct seal_key *out);
+/* Wipes a key (OPENSSL_cleanse). */
+void seal_key_wipe(struct seal_key *key);
+/* "<magic> v1 epoch=%020u key=HEX64 check=HEX16\n"; returns its length
+ * (SEAL_KEYFILE_LEN for SEAL_KEY_MAGIC) or -ENOSPC. */
+int seal_key_format(const struct seal_key *key, const char *magic, char *out, size_t cap);
+/* Parses a key file of the given magic: 0, or -EBADMSG (bad form or check). */
+int seal_key_parse(const char *p, size_t n, const char *magic, struct seal_key *out);
+
+/* The chain of one file: h_0, then h_j = SHA-256(h_{j-1} || u64be(len_j)
+ * || line_j) for each line j (without its '\n'). */
+struct seal_chain {
+    unsigned char head[SEAL_HASH_BYTES];
+    uint64_t lines, bytes; /* bytes counts each line's '\n' */
+};
+void seal_chain_line(struct seal_chain *c, const char *line, size_t len);
+
+enum seal_kind { SEAL_REC_SEAL, SEAL_REC_EXPIRED };
+enum seal_why { SEAL_WHY_NUM_LOGS, SEAL_WHY_MAX_AGE, SEAL_WHY_MAX_TOTAL, SEAL_WHY_COUNT };
+
+/*
+ * One sidecar line. SEAL: file, seq, epoch, time, idle, lines, bytes,
+ * head, prev, tag. EXPIRED: file, seq, epoch, time, why, lines, bytes,
+ * head, prev (the deleted file's final tag, written "final="), tag.
+ */
+struct seal_record {
+    enum seal_kind kind;
+    char file[SEAL_PATH_MAX + 1]; /* raw family path, NUL-terminated */
+    size_t file_len;
+    uint64_t seq, epoch, time, idle, lines, bytes;
+    enum seal_why why;
+    unsigned char head[SEAL_HASH_BYTES], prev[SEAL_HASH_BYTES], tag[SEAL_HASH_BYTES];
+    size_t canon_len; /* parse: bytes of the line the tag covers */
+};
+
+/* Writes the record as one line ('\n' included) with its tag computed
+ * under key (whose epoch must be r->epoch), sets r->tag; returns the
+ * length or -ENAMETOOLONG. */
+int seal_record_format(struct seal_record *r, const struct seal_key *key, char *out, size_t cap);
+/* Strict parse of one line without its '\n' (fields in order, decimal
+ * without leading zeros, lower-case hex): 0 or -EBADMSG. Pure. */
+int seal_record_parse(const char *p, size_t n, struct seal_record *r);
+/* HMAC-SHA256 under key (of r->epoch) of line[0..canon_len) == r->tag. */
+bool seal_record_check(const struct seal_record *r, const char *line, const struct seal_key *key);
+
+const char *seal_why_name(enum seal_why why);
+
+/* Keys of many epochs from k_0 for the verifier: checkpoints every 1024
+ * epochs, so going back costs at most 1024 steps. */
+struct seal_keyring {
+    struct seal_key k0, cur;
+    struct seal_key *marks; /* marks[i]: epoch k0.epoch + i * 1024 */
+    size_t nmarks;
+};
+void seal_keyring_init(struct seal_keyring *kr, const struct seal_key *k0);
+/* The key of epoch into out; -ERANGE before k0's epoch, -ENOMEM. */
+int seal_keyring_get(struct seal_keyring *kr, uint64_t epoch, struct seal_key *out);
+void seal_keyring_free(struct seal_keyring *kr);
+
+#endif
