@@ -12,6 +12,8 @@ enum { EXIT_OK = 0, EXIT_NEGATIVE = 1, EXIT_TROUBLE = 2 };
 int cmd_events(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 
 /* Prints "logward: <text>" to stderr. */

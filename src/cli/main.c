@@ -23,6 +23,8 @@ static const struct command commands[] = {
     {"rules", cmd_rules, "print the guideline's audit rules, or lint a rules file (--check)"},
     {"search", cmd_search, "find audit events with ausearch's options (-k, -m, -ua, -ts...)"},
     {"check", cmd_check, "inspect this host against the guideline, read-only"},
+    {"keygen", cmd_keygen, "make the store's sealing key and its verification key"},
+    {"verify", cmd_verify, "check stored files against their seals (tampering, unsealed tail)"},
 };
 
 void cli_error(const char *fmt, ...)

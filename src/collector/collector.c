@@ -439,6 +439,8 @@ static void on_tick(struct loop *lp, void *arg)
     r = store_maintain(c->store, time(NULL)); /* retention, compression: bounded steps */
     if (r < 0)
         log_msg("store housekeeping: %s", err_str(r));
+    if ((r = store_seal_tick(c->store, time(NULL))) < 0) /* sealing round when due */
+        log_msg("store sealing: %s", err_str(r));
     /* Once a second; every 10 s for a large fleet (the host table is big). */
     time_t every = hosts_seen_count(ingest_hosts(c->ingest)) > 1000 ? 10 : 1;
     if (time(NULL) >= last_status + every) {

@@ -219,6 +219,43 @@ static int set_compress(struct collector_config *cfg, const char *v, const char 
     return 0;
 }
 
+static int set_seal(struct collector_config *cfg, const char *v, const char **why)
+{
+    if (strcmp(v, "on") && strcmp(v, "off")) {
+        *why = "expected on or off";
+        return -EINVAL;
+    }
+    cfg->store.seal = v[1] == 'n';
+    return 0;
+}
+
+static int set_seal_interval(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, 1, 3600, &n, why);
+    if (r == 0)
+        cfg->store.seal_interval = (unsigned)n;
+    return r;
+}
+
+static int set_seal_records(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, 1, 1LL << 40, &n, why);
+    if (r == 0)
+        cfg->store.seal_records = (uint64_t)n;
+    return r;
+}
+
+static int set_seal_idle(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, 1, 86400, &n, why);
+    if (r == 0)
+        cfg->store.seal_idle = (unsigned)n;
+    return r;
+}
+
 #define STRING_SETTER(field)                                                                       \
     static int set_##field(struct collector_config *cfg, const char *v, const char **why)          \
     {                                                                                              \
@@ -258,6 +295,14 @@ static const struct setting settings[] = {
      "below this: refuse (not acked, DISKFULL), resume when freed"},
     {"compress", set_compress, "none|zstd[:N]",
      "compress rotated files with zstd (level N, default 3)"},
+    {"seal", set_seal, "on|off",
+     "seal every stored file (hash chain, forward-secure key in <store>/.logward-key from "
+     "'logward keygen'); default off"},
+    {"seal_interval", set_seal_interval, "SECONDS",
+     "seconds between seal rounds: records may stay unsealed this long (default 10)"},
+    {"seal_records", set_seal_records, "N", "or a round after N stored lines (default 10000)"},
+    {"seal_idle", set_seal_idle, "SECONDS",
+     "an idle open file is sealed again this often, so a cut tail shows (default 300)"},
     {"max_open_files", set_max_open_files, "N", "store files kept open at once (default 1024)"},
     {"tls_cert", set_tls_cert, "FILE", "the server's certificate chain, PEM (tls://, relp+tls://)"},
     {"tls_key", set_tls_key, "FILE", "the server's private key, PEM"},
