@@ -19,6 +19,10 @@
 #include <sys/time.h>
 #include <time.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define INGEST_LINE_MAX (SYSLOG_MSG_MAX * 4 + 1024) /* every byte may become #ooo */
 
 struct ingest {
@@ -123,19 +127,96 @@ static const char *peer_text(struct ingest *in, const struct sockaddr *sa, size_
     return in->peer.text;
 }
 
-/* Appends p[0..n) with control bytes as #ooo (rsyslog's escape). */
+static bool is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+/* "#ooo" (rsyslog's escape) at o; returns the end. */
+static char *put_control(char *o, unsigned char c)
+{
+    o[0] = '#';
+    o[1] = (char)('0' + (c >> 6));
+    o[2] = (char)('0' + ((c >> 3) & 7));
+    o[3] = (char)('0' + (c & 7));
+    return o + 4;
+}
+
+/* Nonzero if a byte of w is below 0x20 or is 0x7f (exact for "any"). */
+static uint64_t word_has_control(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t del = w ^ (0x7f * ones);
+    return (((w - 0x20 * ones) & ~w) | ((del - ones) & ~del)) & highs;
+}
+
+/* Copies p[0..n), 4 <= n < 16, to o if no byte needs an escape: two
+ * overlapping words instead of a loop per byte (names, short fields). */
+static bool put_plain_short(char *o, const char *p, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, z;
+        memcpy(&a, p, 8);
+        memcpy(&z, p + n - 8, 8);
+        if (word_has_control(a) || word_has_control(z))
+            return false;
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &z, 8);
+        return true;
+    }
+    uint32_t a, z;
+    memcpy(&a, p, 4);
+    memcpy(&z, p + n - 4, 4);
+    if (word_has_control((uint64_t)a | (uint64_t)z << 32))
+        return false;
+    memcpy(o, &a, 4);
+    memcpy(o + n - 4, &z, 4);
+    return true;
+}
+
+#ifdef __SSE2__
+/* Bit i set: byte i of the 16 at p is below 0x20 or is 0x7f. */
+static unsigned control_mask(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(low, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
+}
+#endif
+
+/*
+ * Appends p[0..n) with control bytes as #ooo. The caller reserved 4 bytes
+ * of room per input byte, so while 16 or more input bytes are left a whole
+ * block is stored before it is checked: the text between escapes is copied
+ * 16 bytes at a time, not byte by byte.
+ */
 static void put_escaped(struct buf *b, const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c < 0x20 || c == 0x7f) {
-            char e[4] = {'#', (char)('0' + (c >> 6)), (char)('0' + ((c >> 3) & 7)),
-                         (char)('0' + (c & 7))};
-            buf_put(b, e, 4);
-        } else {
-            buf_putc(b, (char)c);
-        }
+    char *o = b->data + b->len;
+    const char *end = p + n;
+#ifdef __SSE2__
+    while (end - p >= 16) {
+        _mm_storeu_si128((__m128i *)(void *)o, _mm_loadu_si128((const __m128i *)(const void *)p));
+        unsigned mask = control_mask(p);
+        unsigned k = mask ? (unsigned)__builtin_ctz(mask) : 16;
+        p += k, o += k;
+        if (mask)
+            o = put_control(o, (unsigned char)*p++);
     }
+    size_t tail = (size_t)(end - p);
+    if (tail && n >= 16 && !(control_mask(end - 16) >> (16 - tail))) {
+        memcpy(o, p, tail); /* the last 16 input bytes were checked at once */
+        o += tail, p = end;
+    }
+#endif
+    if (end - p >= 4 && end - p < 16 && put_plain_short(o, p, (size_t)(end - p)))
+        o += end - p, p = end;
+    for (; p < end; p++)
+        if (is_control((unsigned char)*p))
+            o = put_control(o, (unsigned char)*p);
+        else
+            *o++ = *p;
+    b->len = (size_t)(o - b->data);
 }
 
 /* The local time of receipt. localtime_r costs more than the rest of a
@@ -274,68 +355,69 @@ static void filed_host(const struct ingest *in, const struct ingest_origin *o, c
     }
 }
 
-int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *msg, size_t len)
+/* The fields of a syslog line as sent; they are escaped when written. */
+struct line_parts {
+    const char *claimed, *prog, *pid, *body;
+    size_t claimed_len, prog_len, pid_len, body_len;
+};
+
+static void line_parts(const char *msg, size_t len, const struct syslog_msg *m, bool parsed,
+                       struct line_parts *lp)
 {
-    in->stats.received++;
-    struct syslog_msg m;
-    size_t err_off;
-    bool parsed = syslog_msg_parse(msg, len, &m, &err_off) >= 0;
-    size_t peer_len;
-    const char *peer = peer_text(in, o->peer, &peer_len);
-    const char *claimed = parsed && m.host_len ? msg + m.host_off : "-";
-    size_t claimed_len = parsed && m.host_len ? m.host_len : 1;
-    const char *prog = "unparsed", *pid = NULL;
-    size_t prog_len = 8, pid_len = 0;
-    if (parsed) {
-        prog = m.app_len ? msg + m.app_off : "syslog";
-        prog_len = m.app_len ? m.app_len : 6;
-        pid = m.procid_len ? msg + m.procid_off : NULL;
-        pid_len = m.procid_len;
-    } else {
-        in->stats.unparsed++;
-    }
-    const char *file_prog = prog; /* the line keeps the name as sent */
-    size_t file_prog_len = prog_len;
-    if (prog_len == strlen(INGEST_AUDIT_PROGRAM) && !memcmp(prog, INGEST_AUDIT_PROGRAM, prog_len)) {
-        file_prog = INGEST_AUDIT_PROGRAM_SYSLOG;
-        file_prog_len = strlen(file_prog);
-    }
-    const char *host;
-    size_t host_len;
-    filed_host(in, o, peer, peer_len, parsed && m.host_len ? claimed : NULL, claimed_len, &host,
-               &host_len);
-    const char *body = parsed ? msg + m.msg_off : msg;
-    size_t body_len = parsed ? m.msg_len : len;
+    *lp = (struct line_parts){"-", "unparsed", NULL, msg, 1, 8, 0, len};
+    if (!parsed)
+        return;
+    if (m->host_len)
+        lp->claimed = msg + m->host_off, lp->claimed_len = m->host_len;
+    lp->prog = m->app_len ? msg + m->app_off : "syslog";
+    lp->prog_len = m->app_len ? m->app_len : 6;
+    if (m->procid_len)
+        lp->pid = msg + m->procid_off, lp->pid_len = m->procid_len;
+    lp->body = msg + m->msg_off;
+    lp->body_len = m->msg_len;
+}
+
+/* The line into in->line: time, names, message, metadata. */
+static int format_line(struct ingest *in, const struct ingest_origin *o, const struct syslog_msg *m,
+                       bool parsed, const struct line_parts *lp, const char *peer, size_t peer_len)
+{
     struct buf *b = &in->line;
+    size_t id_len = o->identity ? strlen(o->identity) : 1, via_len = strlen(o->transport);
     buf_reset(b);
-    size_t need = 64 + 4 * (claimed_len + prog_len + pid_len + body_len) + peer_len + 256;
-    int r = buf_reserve(b, need);
-    if (r < 0) {
-        in->stats.store_errors++;
+    /* Every escaped byte may take 4; put_escaped relies on that room. */
+    int r = buf_reserve(
+        b, 64 + 4 * (lp->claimed_len + lp->prog_len + lp->pid_len + lp->body_len + id_len) +
+               peer_len + via_len + 256);
+    if (r < 0)
         return r;
-    }
-    put_time(in, b, &m, parsed);
-    put_escaped(b, claimed, claimed_len);
+    put_time(in, b, m, parsed);
+    put_escaped(b, lp->claimed, lp->claimed_len);
     buf_putc(b, ' ');
-    put_escaped(b, prog, prog_len);
-    if (pid) {
+    put_escaped(b, lp->prog, lp->prog_len);
+    if (lp->pid) {
         buf_putc(b, '[');
-        put_escaped(b, pid, pid_len);
+        put_escaped(b, lp->pid, lp->pid_len);
         buf_putc(b, ']');
     }
     buf_put(b, ": ", 2);
-    put_escaped(b, body, body_len);
+    put_escaped(b, lp->body, lp->body_len);
     buf_put(b, "\tpeer=", 6);
     buf_put(b, peer, peer_len);
     buf_put(b, " via=", 5);
-    buf_put(b, o->transport, strlen(o->transport));
+    buf_put(b, o->transport, via_len);
     buf_put(b, " id=", 4);
     if (o->identity)
-        put_escaped(b, o->identity, strlen(o->identity));
+        put_escaped(b, o->identity, id_len);
     else
         buf_putc(b, '-');
-    hosts_seen_note(in->hosts, host, host_len, time(NULL));
-    r = store_append(in->store, host, host_len, file_prog, file_prog_len, b->data, b->len);
+    return 0;
+}
+
+/* in->line into <host>/<prog>, counted. */
+static int store_line(struct ingest *in, const char *host, size_t host_len, const char *prog,
+                      size_t prog_len)
+{
+    int r = store_append(in->store, host, host_len, prog, prog_len, in->line.data, in->line.len);
     if (r < 0) {
         in->stats.store_errors++;
         in->stats.refused_full += r == -ENOSPC;
@@ -343,6 +425,37 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
     }
     in->stats.stored++;
     return 0;
+}
+
+int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *msg, size_t len)
+{
+    in->stats.received++;
+    struct syslog_msg m;
+    size_t err_off;
+    bool parsed = syslog_msg_parse(msg, len, &m, &err_off) >= 0;
+    in->stats.unparsed += !parsed;
+    struct line_parts lp;
+    line_parts(msg, len, &m, parsed, &lp);
+    size_t peer_len;
+    const char *peer = peer_text(in, o->peer, &peer_len);
+    int r = format_line(in, o, &m, parsed, &lp, peer, peer_len);
+    if (r < 0) {
+        in->stats.store_errors++;
+        return r;
+    }
+    const char *file_prog = lp.prog; /* the line keeps the name as sent */
+    size_t file_prog_len = lp.prog_len;
+    if (lp.prog_len == strlen(INGEST_AUDIT_PROGRAM) &&
+        !memcmp(lp.prog, INGEST_AUDIT_PROGRAM, lp.prog_len)) {
+        file_prog = INGEST_AUDIT_PROGRAM_SYSLOG;
+        file_prog_len = strlen(file_prog);
+    }
+    const char *host;
+    size_t host_len;
+    filed_host(in, o, peer, peer_len, parsed && m.host_len ? lp.claimed : NULL, lp.claimed_len,
+               &host, &host_len);
+    hosts_seen_note(in->hosts, host, host_len, time(NULL));
+    return store_line(in, host, host_len, file_prog, file_prog_len);
 }
 
 /* Legitimate records never hold control bytes (the kernel hex-encodes
@@ -355,19 +468,6 @@ static bool audit_bytes_clean(const char *p, size_t n)
             return false;
     }
     return true;
-}
-
-static int audit_store(struct ingest *in, const char *host, size_t host_len, const char *prog,
-                       const struct buf *b)
-{
-    int r = store_append(in->store, host, host_len, prog, strlen(prog), b->data, b->len);
-    if (r < 0) {
-        in->stats.store_errors++;
-        in->stats.refused_full += r == -ENOSPC;
-        return r;
-    }
-    in->stats.stored++;
-    return 0;
 }
 
 int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *rec, size_t len)
@@ -397,7 +497,7 @@ int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *r
     if (!ok) { /* kept, escaped, beside the audit trail: never inside it */
         in->stats.audit_unparsed++;
         put_escaped(b, rec, len);
-        return audit_store(in, host, host_len, INGEST_AUDIT_UNPARSED, b);
+        return store_line(in, host, host_len, INGEST_AUDIT_UNPARSED, strlen(INGEST_AUDIT_UNPARSED));
     }
     char node[STORE_NAME_MAX + 1];
     int nl = store_name_sanitize(host, host_len, node, sizeof(node));
@@ -413,5 +513,5 @@ int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *r
         buf_put(b, rec + h.node_off, h.node_len);
     }
     buf_put(b, rec + h.enriched_off, len - h.enriched_off);
-    return audit_store(in, host, host_len, INGEST_AUDIT_PROGRAM, b);
+    return store_line(in, host, host_len, INGEST_AUDIT_PROGRAM, strlen(INGEST_AUDIT_PROGRAM));
 }
