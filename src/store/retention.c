@@ -16,8 +16,7 @@
 
 static const char *const why_names[] = {"num_logs", "max_age", "max_total"};
 
-int store_retire(struct store_seal *seal, int dir_fd, const char *name,
-                 enum store_retire_why why)
+int store_retire(struct store_seal *seal, int dir_fd, const char *name, enum store_retire_why why)
 {
     /* Sealing: the expiry record (which file, why, its last seal) is
      * written and synced first; the sidecar goes with the last form. */

@@ -182,8 +182,7 @@ struct store_family *store_index_oldest(const struct store_index *idx);
 enum store_retire_why { STORE_RETIRE_NUM_LOGS, STORE_RETIRE_AGE, STORE_RETIRE_SIZE };
 /* The one place where stored data is deleted: name in dir_fd. Returns 0
  * (also when it was already gone) or a negative errno. */
-int store_retire(struct store_seal *seal, int dir_fd, const char *name,
-                 enum store_retire_why why);
+int store_retire(struct store_seal *seal, int dir_fd, const char *name, enum store_retire_why why);
 /* Deletes per max_age_seconds and max_total_bytes; returns 1 if more is
  * due, 0, or the first error. */
 int store_retention_run(struct store *s, time_t now);
