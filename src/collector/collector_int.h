@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define CONN_BUF_START (16 * 1024)
+#define CONN_BUF_START (64 * 1024) /* read size: fewer reads and wakeups per message */
 #define CONN_OUT_MAX   (64 * 1024) /* replies not yet taken by a client: past it, close */
 #define CONN_ACKS_MAX  256         /* records stored but not yet acked, per connection */
 
