@@ -59,6 +59,22 @@ static bool plain_ascii(unsigned char c, bool first)
     return c == '_' || c == ':' || c == '@' || c == '+';
 }
 
+/* The bytes plain_ascii keeps anywhere, as a bitmap of the 128 ASCII
+ * codes: letters, digits and ".-_:@+". */
+static const uint64_t plain_bits[2] = {0x07ff680000000000ull, 0x07fffffe87ffffffull};
+
+/* True if escape() would copy in[0..len) unchanged, len <= STORE_NAME_MAX:
+ * most names are such, and one bit test per byte is much cheaper. */
+static bool all_plain(const unsigned char *in, size_t len)
+{
+    if (len > STORE_NAME_MAX || in[0] == '.' || in[0] == '-')
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (in[i] >= 0x80 || !(plain_bits[in[i] >> 6] >> (in[i] & 63) & 1))
+            return false;
+    return true;
+}
+
 /*
  * Escapes in[0..len) into out, at most `room` bytes, never splitting an
  * escape or a UTF-8 sequence. Returns the bytes written; *used gets the
@@ -118,6 +134,12 @@ int store_name_sanitize(const char *in, size_t len, char *out, size_t cap)
     } else if (len == 1 && in[0] == '_') {
         memcpy(tmp, "%5F", 3);
         n = 3;
+    } else if (all_plain((const unsigned char *)in, len)) {
+        if (cap < len + 1)
+            return -ENAMETOOLONG;
+        memcpy(out, in, len);
+        out[len] = '\0';
+        return (int)len;
     } else {
         n = escape((const unsigned char *)in, len, tmp, sizeof(tmp), &used);
         if (used < len) {
