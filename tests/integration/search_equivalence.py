@@ -103,10 +103,32 @@ QUERIES = [
 KNOWN = {}
 
 
+FAKETIME_WORKS = None  # logward under libfaketime; the ASan build deadlocks there
+
+
+def faketime_works():
+    global FAKETIME_WORKS
+    if FAKETIME_WORKS is None:
+        try:
+            p = subprocess.run(["faketime", "-f", "2024-11-22 10:20:00",
+                                os.path.join(BIN, "logward"), "search", "--help"],
+                               capture_output=True, env=ENV, timeout=20)
+            FAKETIME_WORKS = p.returncode == 0
+        except subprocess.TimeoutExpired:
+            FAKETIME_WORKS = False
+        if not FAKETIME_WORKS:
+            print("note: logward hangs under faketime (sanitizer build): its clock is pinned "
+                  "with LOGWARD_SEARCH_NOW instead, ausearch's still with faketime")
+    return FAKETIME_WORKS
+
+
 def run(cmd, clock=None):
-    if clock is not None:
+    env = ENV
+    if clock is not None and cmd[0] != "ausearch" and not faketime_works():
+        env = dict(ENV, LOGWARD_SEARCH_NOW=str(int(clock)))
+    elif clock is not None:
         cmd = ["faketime", "-f", time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(clock))] + cmd
-    p = subprocess.run(cmd, capture_output=True, env=ENV)
+    p = subprocess.run(cmd, capture_output=True, env=env)
     if p.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.decode()[-500:]}")
     return p.stdout.decode("utf-8", "surrogateescape")
@@ -219,7 +241,8 @@ def check_file(path, rel, counts, strict):
         elif strict and not 0 < n_ours < total:
             failures += 1
             print(f"FAIL {rel} {name}: matches {n_ours} of {total} events (want some, not all)")
-    print(f"{'ok' if not failures else 'FAIL':4} {rel}: {len(QUERIES)} queries, {total} events")
+    print(f"{'ok' if not failures else 'FAIL':4} {rel}: {len(QUERIES)} queries, {total} events",
+          flush=True)
     return failures
 
 
