@@ -80,12 +80,22 @@ def wait_for(pred, timeout=15.0):
 
 def read_tree(root):
     """All stored lines, by path relative to root; a rotated file (X.log.1,
-    X.log.2...: auditd's order, .1 the newest) is read into X.log, oldest first."""
+    X.log.2...: auditd's order, .1 the newest) is read into X.log, oldest first.
+    A rotation between listing and reading renames files: read again."""
+    for _ in range(50):
+        try:
+            return read_tree_once(root)
+        except FileNotFoundError:
+            time.sleep(0.02)
+    return read_tree_once(root)
+
+
+def read_tree_once(root):
     parts = {}
     for d, _, files in os.walk(root):
         for f in files:
-            if f.startswith(".logwardd") or (d == root and f == ".logward-store"):
-                continue  # the collector's status file and the store's version file
+            if f.startswith(".") or (d == root and f == ".logward-store"):
+                continue  # status, version file, sealing sidecars
             p = os.path.join(d, f)
             m = re.fullmatch(r"(.*\.log)\.(\d+)", f)
             key, gen = (m.group(1), int(m.group(2))) if m else (f, 0)
