@@ -41,6 +41,9 @@ import sys
 import tempfile
 import time
 
+import harness
+from harness import check, wait_for
+
 BIN = os.environ.get("LW_BIN", "build/release/src")
 LOGWARDD = os.path.join(BIN, "logwardd")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,34 +51,13 @@ N = int(os.environ.get("LW_PEERS_N", "200"))
 BULK = int(os.environ.get("LW_PEERS_BULK", "10000"))  # 1 KB messages: frames span TLS records
 WAIT = 20.0  # seconds for one part's messages to arrive
 PID = 4242  # the PROCID logger claims, checked on every stored line
-passed = failed = 0
 procs = []  # every process this test starts, stopped by PID in finally
 timings = []  # (part, seconds or None, outcome)
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-    return cond
 
 
 def skip_part(name, why):
     print(f"SKIP part: {name}: {why}")
     timings.append((name, None, "skip"))
-
-
-def wait_for(pred, timeout=15.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def read_tree(root):
@@ -571,9 +553,8 @@ def main():
     print("\ntimes per part:")
     for part, secs, outcome in timings:
         print(f"  {outcome:4} {'-' if secs is None else f'{secs:6.2f} s':>8}  {part}")
-    print(f"{passed} passed, {failed} failed, {sum(1 for t in timings if t[2] == 'skip')} "
-          f"parts skipped")
-    return 1 if failed else 0
+    print(f"{sum(1 for t in timings if t[2] == 'skip')} parts skipped")
+    return harness.summary()
 
 
 if __name__ == "__main__":

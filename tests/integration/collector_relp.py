@@ -39,31 +39,13 @@ import tempfile
 import threading
 import time
 
+import harness
+from harness import check, wait_for
+
 BIN = os.environ.get("LW_BIN", "build/release/src")
 LOGWARDD = os.path.join(BIN, "logwardd")
 RELP_WINDOW = 128  # omrelp's default window: frames in flight without an ack
-passed = failed = 0
 procs = []  # everything started here, stopped by PID in finally
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-    sys.stdout.flush()
-
-
-def wait_for(pred, timeout=20.0, step=0.05):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 def rsyslog_module(name):
@@ -98,7 +80,7 @@ def start_logwardd(tmp, store, listen, extra=(), tag="lw", env=None):
     p = subprocess.Popen([LOGWARDD, "--store", store, "--listen", listen, "--ready-file", ready,
                           *extra], stderr=err, env=env)
     procs.append(p)
-    if not wait_for(lambda: os.path.exists(ready) or p.poll() is not None):
+    if not wait_for(lambda: os.path.exists(ready) or p.poll() is not None, 20.0):
         raise RuntimeError("logwardd did not start")
     if p.poll() is not None:
         raise RuntimeError("logwardd exited: " + open(err.name, errors="replace").read())
@@ -137,7 +119,7 @@ ruleset(name="fwd") {{
             return True
         except OSError:
             return False
-    if not wait_for(listening) or p.poll() is not None:
+    if not wait_for(listening, 20.0) or p.poll() is not None:
         raise RuntimeError("rsyslogd did not start: " +
                            open(os.path.join(work, "stderr"), errors="replace").read())
     return p, inport
@@ -343,13 +325,12 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        if failed:
+        if harness.counts["failed"]:
             for f in glob.glob(os.path.join(tmp, "*.stderr")) + \
                     glob.glob(os.path.join(tmp, "rs-*", "stderr")):
                 print(f"--- {f}:\n" + open(f, errors="replace").read()[-3000:])
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return harness.summary()
 
 
 if __name__ == "__main__":

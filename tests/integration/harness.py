@@ -3,6 +3,7 @@ are, ok/FAIL lines with counters, bounded waiting, reading a store back.
 A scenario prints `ok NAME` or `FAIL NAME detail` per check and ends with
 `sys.exit(harness.summary())`; exit 77 means skipped (SKIP_RETURN_CODE)."""
 import os
+import sys
 import time
 
 BIN = os.environ.get("LW_BIN", "build/release/src")
@@ -20,6 +21,7 @@ def check(name, cond, detail=""):
     else:
         counts["failed"] += 1
         print(f"FAIL {name} {str(detail)[:2000]}")
+    sys.stdout.flush()  # in order with the output of the peers a test starts
     return cond
 
 
@@ -28,13 +30,13 @@ def summary():
     return 1 if counts["failed"] else 0
 
 
-def wait_for(pred, timeout=15.0):
-    """Polls pred until true or timeout; returns its last answer."""
+def wait_for(pred, timeout=15.0, step=0.05):
+    """Polls pred every step seconds until true or timeout; returns its last answer."""
     end = time.time() + timeout
     while time.time() < end:
         if pred():
             return True
-        time.sleep(0.05)
+        time.sleep(step)
     return pred()
 
 
