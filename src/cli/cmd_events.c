@@ -9,6 +9,7 @@
 #include "audit/reader.h"
 #include "base/err.h"
 #include "cli/cli.h"
+#include "cli/dir_list.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -137,42 +138,26 @@ static int compare_rotated(const void *a, const void *b)
 
 static int read_path(struct audit_reader *reader, const char *path);
 
+static bool not_hidden(const char *dir, const char *name, void *arg)
+{
+    (void)dir;
+    (void)arg;
+    return name[0] != '.';
+}
+
 static int read_dir(struct audit_reader *reader, const char *path)
 {
-    DIR *d = opendir(path);
-    if (!d)
-        return -errno;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int r = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **p = realloc(names, cap * sizeof(*p));
-            if (!p) {
-                r = -ENOMEM;
-                break;
-            }
-            names = p;
-        }
-        if (!(names[n] = malloc(strlen(path) + strlen(de->d_name) + 2))) {
-            r = -ENOMEM;
-            break;
-        }
-        sprintf(names[n++], "%s/%s", path, de->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof(*names), compare_rotated);
+    char **names;
+    size_t n;
+    int r = dir_list(path, not_hidden, NULL, compare_rotated, &names, &n);
+    if (r < 0 && !n)
+        return r;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
         if (r == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
             r = read_path(reader, names[i]);
-        free(names[i]);
     }
-    free(names);
+    dir_list_free(names, n);
     return r;
 }
 

@@ -16,6 +16,7 @@
 #include "audit/reader.h"
 #include "base/err.h"
 #include "cli/cli.h"
+#include "cli/dir_list.h"
 #include "search/format.h"
 #include "search/query.h"
 #include "search/timewords.h"
@@ -359,46 +360,16 @@ static bool wanted(const char *dir, const char *name, enum list_kind kind)
     return base == 9 && !strncmp(name, "audit.log", 9);
 }
 
-/* The entries of dir of one kind, as "dir/name", sorted. */
-static int list_dir(const char *dir, enum list_kind kind, char ***out, size_t *count)
+static bool wanted_kind(const char *dir, const char *name, void *arg)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return -errno;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int r = 0;
-    struct dirent *de;
-    while (r == 0 && (de = readdir(d))) {
-        if (!wanted(dir, de->d_name, kind))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **p = realloc(names, cap * sizeof(*p));
-            if (!p) {
-                r = -ENOMEM;
-                break;
-            }
-            names = p;
-        }
-        if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0)
-            r = -ENOMEM;
-        else
-            n++;
-    }
-    closedir(d);
-    if (n && kind != LIST_DIRS)
-        qsort(names, n, sizeof(*names), compare_rotated);
-    *out = names;
-    *count = n;
-    return r;
+    return wanted(dir, name, *(const enum list_kind *)arg);
 }
 
-static void free_list(char **names, size_t n)
+/* The entries of dir of one kind, as "dir/name"; files sorted oldest first. */
+static int list_dir(const char *dir, enum list_kind kind, char ***out, size_t *count)
 {
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    return dir_list(dir, wanted_kind, &kind, kind == LIST_DIRS ? NULL : compare_rotated, out,
+                    count);
 }
 
 static int compare_str(const void *a, const void *b)
@@ -419,7 +390,7 @@ static int search_files_of(struct search_run *run, struct audit_reader *reader, 
             r = 0;
         }
     }
-    free_list(names, n);
+    dir_list_free(names, n);
     return r;
 }
 
@@ -449,7 +420,7 @@ static int search_store(struct search_run *run, struct audit_reader *reader,
         if (r == 0)
             r = audit_collate_flush(c);
     }
-    free_list(hosts, n);
+    dir_list_free(hosts, n);
     return r;
 }
 
