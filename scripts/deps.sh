@@ -8,6 +8,7 @@ packages=(
   libclang-rt-14-dev                              # sanitizer and libFuzzer runtimes for clang 14
   libaudit-dev                                    # libaudit's syscall/type/errno tables
   libssl-dev                                      # TLS listeners (OpenSSL), SHA-256 of long names
+  zlib1g-dev                                      # CRC-32 of the agent queue's entries
   libzstd-dev zstd                                # zstd of rotated store files; zstdcat/zstdgrep in its test
   librelp-dev                                     # RELP listener (rsyslog's reliable protocol)
   audispd-plugins                                 # audisp-remote: the audit client tests drive
