@@ -86,7 +86,7 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void say(struct queue *q, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void say(struct queue *q, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
