@@ -6,3 +6,20 @@ foreach(t agent_queue)
   target_include_directories(test_${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
   add_test(NAME unit_${t} COMMAND test_${t})
 endforeach()
+
+# Fuzz target of the queue's segment reader (tests/fuzz/README.md): the
+# corpus is a few segments made by the queue itself, with torn tails.
+if(LW_FUZZ)
+  add_executable(fuzz_agent_queue fuzz/fuzz_agent_queue.c)
+  target_compile_options(fuzz_agent_queue PRIVATE -fsanitize=fuzzer)
+  target_link_options(fuzz_agent_queue PRIVATE -fsanitize=fuzzer)
+  set(lw_agent_fuzz_args -runs=0)
+else()
+  add_executable(fuzz_agent_queue fuzz/fuzz_agent_queue.c fuzz/replay.c)
+  set(lw_agent_fuzz_args "")
+endif()
+target_link_libraries(fuzz_agent_queue PRIVATE lw_agent)
+target_include_directories(fuzz_agent_queue PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
+add_test(NAME fuzz_replay_agent_queue
+         COMMAND fuzz_agent_queue ${lw_agent_fuzz_args}
+                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/agent_queue)
