@@ -1,0 +1,19 @@
+# Tests of the agent's inputs (H2): src/agent/input*.c and follow.c built
+# against an in-memory fake of the queue (unit/agent_queue_fake.c). Names
+# start with unit_agent_ / fuzz_replay_agent_ so `ctest -R agent` runs them.
+get_property(lw_agent_input_sources GLOBAL PROPERTY LW_AGENT_INPUT_SOURCES)
+if(lw_agent_input_sources)
+  add_library(lw_agent_inputs_fake STATIC ${lw_agent_input_sources} unit/agent_queue_fake.c)
+  target_link_libraries(lw_agent_inputs_fake PUBLIC lw_base)
+  target_include_directories(lw_agent_inputs_fake PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+  if(TARGET PkgConfig::LW_SYSTEMD)
+    target_compile_definitions(lw_agent_inputs_fake PRIVATE LW_HAVE_SYSTEMD=1)
+    target_link_libraries(lw_agent_inputs_fake PUBLIC PkgConfig::LW_SYSTEMD)
+  endif()
+  foreach(t follow input stdin)
+    add_executable(test_agent_${t} unit/test_agent_${t}.c)
+    target_link_libraries(test_agent_${t} PRIVATE lw_agent_inputs_fake)
+    add_test(NAME unit_agent_${t} COMMAND test_agent_${t})
+    set_tests_properties(unit_agent_${t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+  endforeach()
+endif()
