@@ -436,6 +436,14 @@ static int put_id(struct audit_normalizer *n, struct obj *o, const struct id_fie
         return r;
     if (f->enriched >= 0 && n->v[f->enriched].set)
         return put_field_key(n, o, f->name_key, f->enriched);
+    if (!n->opt.local_names) {
+        /* Only "unset" is written: a JSON number equal to 4294967295 or -1
+         * has one spelling each, so two compares replace a parse. */
+        if (v->kind == AUDIT_VALUE_PLAIN && (v->len == 10 || v->len == 2) &&
+            (v->len == 10 ? bytes_equal(v->p, "4294967295", 10) : bytes_equal(v->p, "-1", 2)))
+            return put_string_key(o, f->name_key, "unset", 5);
+        return 0;
+    }
     int64_t num;
     if (!parse_i64(v, &num))
         return 0;
