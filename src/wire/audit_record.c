@@ -58,9 +58,55 @@ static inline const char *find2(const char *line, const char *p, const char *end
     return p;
 }
 
+/* The value of 8 decimal digits, one per byte of w (0..9, the first digit in
+ * the lowest byte): three multiplies instead of eight dependent ones
+ * (Lemire's parse_eight_digits_unrolled). */
+static inline uint64_t eight_digits(uint64_t w)
+{
+    w = w * 10 + (w >> 8);
+    return (((w & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+            (((w >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+           32;
+}
+
+/* The value of the first n digits at p, 0 < n <= 8, 8 bytes readable: the
+ * digits shifted to the top of the word, below them zeros as leading digits
+ * (bytes after the digits may borrow, but only into bytes shifted out). */
+static inline uint64_t short_digits(const char *p, size_t n)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return eight_digits((w - 0x3030303030303030ull) << (8 * (8 - n)));
+}
+
 /* Reads at most max_digits decimal digits; returns the count read (0: none). */
 static size_t read_number(const char *p, const char *end, size_t max_digits, uint64_t *out)
 {
+#ifdef __SSE2__
+    /* Stamps are 10, 3 and a few digits: one 16-byte test finds the run and
+     * the value comes by words, not a multiply chain per digit. */
+    if (end - p >= 16) {
+        __m128i d =
+            _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8('0'));
+        unsigned digit =
+            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+        size_t n = (size_t)__builtin_ctz(~digit); /* digit < 1 << 16 */
+        if (n > max_digits)
+            n = max_digits;
+        if (n == 0) {
+            *out = 0;
+            return 0;
+        }
+        if (n <= 8) {
+            *out = short_digits(p, n);
+            return n;
+        }
+        if (n < 16) {
+            *out = short_digits(p, n - 8) * 100000000u + short_digits(p + n - 8, 8);
+            return n;
+        }
+    }
+#endif
     uint64_t v = 0;
     size_t n = 0;
     while (p + n < end && is_digit(p[n]) && n < max_digits) {

@@ -142,6 +142,46 @@ static void test_bad_lines(void)
               -ERR_TOO_MANY_FIELDS);
 }
 
+/* Stamp numbers of every length, with the line long enough for the 16-byte
+ * test and too short for it (the byte loop): the same values either way. */
+static void test_stamp_numbers(void)
+{
+    const char digits[] = "98765432109876543210";
+    for (int k = 1; k <= 19; k++) {
+        for (int pad = 0; pad < 2; pad++) {
+            char line[160];
+            int len = snprintf(line, sizeof(line), "type=X msg=audit(%.*s.%.*s:%.*s):%s", k, digits,
+                               k < 3 ? k : 3, digits + 5, k < 10 ? k : 10, digits + 8,
+                               pad ? " a=1 b=22 c=333 d=4444" : "");
+            struct audit_header h;
+            size_t off;
+            int r = audit_header_parse(line, (size_t)len, &h, &off);
+            /* Over 18 digits of seconds, or a serial above 2^32 - 1: rejected. */
+            long long serial = 0;
+            for (int i = 0; i < (k < 10 ? k : 10); i++)
+                serial = serial * 10 + (digits[8 + i] - '0');
+            if (k > 18 || serial > 4294967295LL) {
+                CHECK_INT(r, -ERR_BAD_STAMP);
+                continue;
+            }
+            CHECK_INT(r, 0);
+            long long sec = 0, msec = 0;
+            for (int i = 0; i < k; i++)
+                sec = sec * 10 + (digits[i] - '0');
+            for (int i = 0; i < (k < 3 ? k : 3); i++)
+                msec = msec * 10 + (digits[5 + i] - '0');
+            CHECK_INT(h.sec, sec);
+            CHECK_INT(h.msec, msec);
+            CHECK_INT(h.serial, serial);
+        }
+    }
+    struct audit_header h;
+    CHECK_INT(parse("type=X msg=audit(1.2:4294967295): a=1 b=2 c=3 d=4", &h), 0);
+    CHECK_INT(h.serial, 4294967295u);
+    CHECK_INT(parse("type=X msg=audit(1.2:4294967296): a=1 b=2 c=3 d=4", &h), -ERR_BAD_STAMP);
+    CHECK_INT(parse("type=X msg=audit(1.2345:6): a=1 b=2 c=3 d=4", &h), -ERR_BAD_STAMP);
+}
+
 int main(void)
 {
     test_plain_header();
@@ -149,5 +189,6 @@ int main(void)
     test_user_msg_and_enriched();
     test_old_pam_and_avc();
     test_bad_lines();
+    test_stamp_numbers();
     return check_status();
 }
