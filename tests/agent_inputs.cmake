@@ -17,3 +17,21 @@ if(lw_agent_input_sources)
     set_tests_properties(unit_agent_${t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
   endforeach()
 endif()
+
+# Fuzz target of the file input (tests/fuzz/README.md), over the fake queue.
+if(lw_agent_input_sources)
+  if(LW_FUZZ)
+    add_executable(fuzz_agent_follow fuzz/fuzz_agent_follow.c)
+    target_compile_options(fuzz_agent_follow PRIVATE -fsanitize=fuzzer)
+    target_link_options(fuzz_agent_follow PRIVATE -fsanitize=fuzzer)
+    set(lw_inputs_fuzz_args -runs=0)
+  else()
+    add_executable(fuzz_agent_follow fuzz/fuzz_agent_follow.c fuzz/replay.c)
+    set(lw_inputs_fuzz_args "")
+  endif()
+  target_link_libraries(fuzz_agent_follow PRIVATE lw_agent_inputs_fake)
+  target_include_directories(fuzz_agent_follow PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
+  add_test(NAME fuzz_replay_agent_follow
+           COMMAND fuzz_agent_follow ${lw_inputs_fuzz_args}
+                   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/agent_follow)
+endif()
