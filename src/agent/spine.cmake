@@ -13,3 +13,7 @@ add_library(lw_agent STATIC
 target_link_libraries(lw_agent PUBLIC lw_net lw_wire lw_base PRIVATE PkgConfig::LW_ZLIB)
 set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/main.c PROPERTIES
                             COMPILE_DEFINITIONS LW_VERSION="${PROJECT_VERSION}")
+# logward-agent sits beside logward and logwardd (build/*/src/), where the
+# integration tests look for it (LW_BIN); the target is made after this file.
+cmake_language(DEFER CALL set_target_properties logward-agent PROPERTIES
+               RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/src)
