@@ -35,3 +35,11 @@ if(lw_agent_input_sources)
            COMMAND fuzz_agent_follow ${lw_inputs_fuzz_args}
                    ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/agent_follow)
 endif()
+
+# One case against the real disk queue (H1's queue.c in lw_agent).
+if(TARGET lw_agent AND lw_agent_input_sources)
+  add_executable(test_agent_inputs_queue unit/test_agent_inputs_queue.c)
+  target_link_libraries(test_agent_inputs_queue PRIVATE lw_agent)
+  target_include_directories(test_agent_inputs_queue PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+  add_test(NAME unit_agent_inputs_queue COMMAND test_agent_inputs_queue)
+endif()

@@ -63,6 +63,12 @@ int input_check_spec(const char *spec, char *err, size_t errcap)
     return 0;
 }
 
+static int input_epoll_add(struct input *in, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(in->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST ? -errno : 0;
+}
+
 static int input_new(const char *spec, struct queue *q, struct input **out)
 {
     struct input *in = calloc(1, sizeof *in);
@@ -72,7 +78,7 @@ static int input_new(const char *spec, struct queue *q, struct input **out)
     in->epfd = in->evfd = -1;
     snprintf(in->spec, sizeof in->spec, "%s", spec);
     if ((in->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-        (in->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 || input_watch(in, in->evfd) < 0) {
+        (in->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 || input_epoll_add(in, in->evfd) < 0) {
         int e = -errno;
         input_free(in);
         return e;
@@ -128,8 +134,31 @@ int input_fd(const struct input *in)
 
 int input_watch(struct input *in, int fd)
 {
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-    return epoll_ctl(in->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST ? -errno : 0;
+    if (fd != in->evfd && in->nwatched == INPUT_WATCH_MAX)
+        return -ENOSPC;
+    int r = in->muted ? 0 : input_epoll_add(in, fd);
+    if (r == 0 && fd != in->evfd)
+        in->watched[in->nwatched++] = fd;
+    return r;
+}
+
+/* While the queue is full the input is run only when the loop retries it:
+ * its sources leave the readiness set (a pipe with data stays readable and
+ * would wake the loop for nothing) and come back, with the input marked
+ * ready, once a commit went through. */
+static void input_mute(struct input *in, bool on)
+{
+    if (on == in->muted)
+        return;
+    in->muted = on;
+    for (size_t i = 0; i < in->nwatched; i++)
+        if (on)
+            epoll_ctl(in->epfd, EPOLL_CTL_DEL, in->watched[i], NULL);
+        else
+            input_epoll_add(in, in->watched[i]);
+    uint64_t one = 1;
+    if (!on && write(in->evfd, &one, sizeof one) < 0)
+        fprintf(stderr, "logward-agent: %s: eventfd: %s\n", in->spec, strerror(errno));
 }
 
 int input_put(struct input *in, enum queue_kind kind, const char *data, size_t len)
@@ -179,6 +208,7 @@ int input_run(struct input *in, size_t budget)
     int r = in->pending ? input_retry(in) : 0;
     if (r == 0)
         r = in->ops->run(in, budget);
+    input_mute(in, in->pending);
     if (in->commit_failed) { /* aborted: back to what the queue holds */
         in->commit_failed = false;
         if (in->ops->rewind)

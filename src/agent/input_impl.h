@@ -12,6 +12,7 @@
 /* Bytes put into the queue before an input commits even if budget remains
  * (keeps one commit well under QUEUE_BATCH_MAX). */
 #define INPUT_BATCH_BYTES (4u << 20)
+#define INPUT_WATCH_MAX   4 /* fds of one input in its readiness set */
 
 struct input_ops {
     /* Reads up to budget records, putting them and committing through
@@ -31,6 +32,9 @@ struct input {
     int epfd;     /* what input_fd() returns: readable when a source is */
     int evfd;     /* eventfd in epfd: set while records are left for next run */
     void *impl;
+    int watched[INPUT_WATCH_MAX]; /* the kind's fds in epfd (not evfd) */
+    size_t nwatched;
+    bool muted; /* blocked: the fds are out of epfd so a full queue is no busy loop */
     /* A commit refused with -ENOSPC, retried before anything else. */
     bool pending;
     bool commit_failed; /* a commit failed and was aborted: rewind */

@@ -259,6 +259,12 @@ static void test_long_lines(void)
     fake_queue_free(q);
 }
 
+static bool readable(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 1;
+}
+
 static void test_failed_commit_and_crash(void)
 {
     struct queue *q = fake_queue_new();
@@ -275,8 +281,11 @@ static void test_failed_commit_and_crash(void)
     CHECK_INT(input_run(in, 3), -ENOSPC);
     CHECK(input_stats(in)->blocked);
     CHECK_INT(q->ncommitted, 4);
+    put("audit.log", "r20\n", "a"); /* blocked: a write does not wake the loop */
+    CHECK(!readable(input_fd(in), 0));
     CHECK_INT(input_run(in, 3), 3); /* the kept batch, then 3 more */
     CHECK(!input_stats(in)->blocked);
+    CHECK(readable(input_fd(in), 0)); /* unblocked: run again soon */
     CHECK_INT(q->ncommitted, 10);
     /* crash with a batch put but not committed */
     q->fail_commits = 1, q->fail_errno = ENOSPC;
@@ -284,10 +293,10 @@ static void test_failed_commit_and_crash(void)
     fake_queue_crash(q);
     input_free(in);
     in = open_input(audit_spec(), q);
-    CHECK_INT(drain(in, 100), 10);
+    CHECK_INT(drain(in, 100), 11);
     EXPECT(q, 0, "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",
-           "r13", "r14", "r15", "r16", "r17", "r18", "r19");
-    CHECK_INT(input_stats(in)->read, 10);
+           "r13", "r14", "r15", "r16", "r17", "r18", "r19", "r20");
+    CHECK_INT(input_stats(in)->read, 11);
     input_free(in);
     fake_queue_free(q);
 }
@@ -324,12 +333,6 @@ static void test_file_pattern(void)
     unlink(at("other.txt"));
     unlink(at("new.log"));
     unlink(at("new.log.gz"));
-}
-
-static bool readable(int fd, int ms)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, ms) == 1;
 }
 
 static void test_readiness(void)
