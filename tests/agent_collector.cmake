@@ -25,3 +25,15 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/regress/agent_frame)
 endif()
 add_test(NAME fuzz_replay_agent_frame COMMAND fuzz_agent_frame ${lw_agent_fuzz_args}
          ${lw_agent_fuzz_dirs})
+
+add_executable(test_agent_state unit/test_agent_state.c)
+target_link_libraries(test_agent_state PRIVATE lw_collector)
+target_include_directories(test_agent_state PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+add_test(NAME unit_agent_state COMMAND test_agent_state)
+
+# The scenario (tests/integration/collector_agent.py), registered as
+# lw_integration does (that function resolves scripts in its own folder).
+add_test(NAME integration_collector_agent
+         COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/collector_agent.py)
+set_tests_properties(integration_collector_agent PROPERTIES
+                     ENVIRONMENT "${LW_TEST_ENV}" SKIP_RETURN_CODE 77 TIMEOUT 900)

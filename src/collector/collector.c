@@ -8,6 +8,7 @@
 #include "collector/collector_int.h"
 
 #include "base/err.h"
+#include "collector/agent_state.h"
 #include "base/json.h"
 #include "collector/config.h"
 #include "collector/hosts_seen.h"
@@ -16,6 +17,7 @@
 #include "net/loop.h"
 #include "net/tls.h"
 #include "store/store.h"
+#include "wire/agent_frame.h"
 #include "wire/audisp_frame.h"
 #include "wire/audit_record.h"
 #include "wire/syslog_frame.h"
@@ -40,6 +42,13 @@
  * most one record line or managed frame. */
 #define CONN_IN_MAX_SYSLOG (SYSLOG_FRAME_MAX_CONSUMED + 1)
 #define CONN_IN_MAX_AUDIT  (AUDIT_RECORD_MAX_LINE + AUDISP_HEADER_SIZE)
+/* An agent connection keeps at most one partial lwap/1 frame. */
+#define CONN_IN_MAX_AGENT (AGENT_FRAME_MAX + AGENT_FRAME_HEAD_MAX)
+
+static bool is_agent(enum listen_scheme s)
+{
+    return s == LISTEN_AGENT || s == LISTEN_AGENT_TLS;
+}
 
 static volatile sig_atomic_t got_term, got_hup;
 /* relp:// and relp+tls://: librelp on a thread of its own (relp_in.h). */
@@ -86,7 +95,7 @@ static void on_udp(struct loop *lp, int fd, uint32_t events, void *arg)
         l->stats.received++;
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
             l->stats.bad_frames++; /* kept: the first COLLECTOR_UDP_MAX bytes */
-        struct ingest_origin o = {(struct sockaddr *)&peers[i], "udp", NULL};
+        struct ingest_origin o = {.peer = (struct sockaddr *)&peers[i], .transport = "udp"};
         ingest_syslog(l->c->ingest, &o, iov[i].iov_base, msgs[i].msg_len);
     }
 }
@@ -101,6 +110,7 @@ void conn_close(struct collector *c, struct conn *cn)
                 *pp = cn->next_ack;
                 break;
             }
+    conn_agent_free(c, cn); /* stores what it buffered, lets go of its stream */
     loop_del(c->loop, cn->fd);
     tls_conn_free(cn->tls);
     close(cn->fd);
@@ -111,10 +121,22 @@ void conn_close(struct collector *c, struct conn *cn)
     c->nconns--;
 }
 
+/* One write to the socket or, for TLS, through it; as write(2). */
+static ssize_t conn_write(struct conn *cn)
+{
+    if (!cn->tls)
+        return write(cn->fd, cn->out.data, cn->out.len);
+    bool want_read;
+    ssize_t n = tls_conn_write(cn->tls, cn->out.data, cn->out.len, &want_read);
+    if (n < 0)
+        errno = n == -EAGAIN ? EAGAIN : EPIPE;
+    return n < 0 ? -1 : n;
+}
+
 static int conn_flush_out(struct collector *c, struct conn *cn)
 {
     while (cn->out.len) {
-        ssize_t n = write(cn->fd, cn->out.data, cn->out.len);
+        ssize_t n = conn_write(cn);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -146,8 +168,9 @@ int conn_send(struct collector *c, struct conn *cn, const void *p, size_t n)
 static void deliver(struct conn *cn, const char *msg, size_t len)
 {
     const char *id = cn->tls ? tls_conn_identity(cn->tls) : "";
-    struct ingest_origin o = {(struct sockaddr *)&cn->peer, listen_scheme_name(cn->l->url.scheme),
-                              *id ? id : NULL};
+    struct ingest_origin o = {.peer = (struct sockaddr *)&cn->peer,
+                              .transport = listen_scheme_name(cn->l->url.scheme),
+                              .identity = *id ? id : NULL};
     cn->l->stats.received++;
     ingest_syslog(cn->l->c->ingest, &o, msg, len);
 }
@@ -199,6 +222,8 @@ static void drain(struct collector *c, struct conn *cn, bool eof)
 {
     if (cn->l->url.scheme == LISTEN_AUDIT)
         conn_audit_drain(c, cn, eof);
+    else if (cn->agent)
+        conn_agent_drain(c, cn, eof);
     else
         conn_drain(cn, eof);
 }
@@ -231,8 +256,12 @@ static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
     struct collector *c = cn->l->c;
     (void)lp;
     (void)fd;
-    if ((events & EPOLLOUT) && !cn->tls && conn_flush_out(c, cn) < 0)
+    if ((events & EPOLLOUT) && (!cn->tls || cn->out.len) && conn_flush_out(c, cn) < 0)
         return;
+    if (cn->closing && !cn->out.len && !cn->nacks && !conn_agent_owes(cn)) {
+        conn_close(c, cn); /* everything owed was answered */
+        return;
+    }
     if (cn->paused || cn->closing)
         return;
     /* TLS may hold decrypted bytes the socket no longer signals: read until
@@ -260,7 +289,9 @@ static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
         break;
     }
     drain(c, cn, true);
-    if (cn->nacks || cn->out.len)
+    if (c->conns[fd] != cn)
+        return; /* closed while answering */
+    if (cn->nacks || cn->out.len || conn_agent_owes(cn))
         cn->closing = true; /* answer what was stored, then close */
     else
         conn_close(c, cn);
@@ -286,11 +317,17 @@ static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
         cn->l = l;
         cn->fd = cfd;
         cn->peer = peer;
-        cn->in_max = l->url.scheme == LISTEN_AUDIT ? CONN_IN_MAX_AUDIT : CONN_IN_MAX_SYSLOG;
+        cn->in_max = l->url.scheme == LISTEN_AUDIT ? CONN_IN_MAX_AUDIT
+                     : is_agent(l->url.scheme)     ? CONN_IN_MAX_AGENT
+                                                   : CONN_IN_MAX_SYSLOG;
         buf_init(&cn->in, cn->in_max);
         buf_init(&cn->out, CONN_OUT_MAX);
-        if (l->url.scheme == LISTEN_TLS && tls_conn_new(c->tls, cfd, &cn->tls) < 0) {
+        bool tls = l->url.scheme == LISTEN_TLS || l->url.scheme == LISTEN_AGENT_TLS;
+        if ((tls && tls_conn_new(c->tls, cfd, &cn->tls) < 0) ||
+            (is_agent(l->url.scheme) && conn_agent_new(c, cn) < 0)) {
             l->stats.rejected++;
+            tls_conn_free(cn->tls);
+            free(cn->agent);
             close(cfd);
             free(cn);
             continue;
@@ -301,6 +338,7 @@ static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
         if (loop_add(lp, cfd, EPOLLIN, on_conn, cn) < 0) {
             l->stats.rejected++;
             tls_conn_free(cn->tls);
+            free(cn->agent);
             close(cfd);
             free(cn);
             continue;
@@ -342,6 +380,50 @@ static void put_host(const char *host, time_t last, uint64_t messages, void *arg
     buf_free(&b);
 }
 
+/* ,"agents":{...}: commits, recovery at start and the streams (bounded). */
+struct stream_json {
+    FILE *f;
+    size_t n;
+};
+
+static void put_stream(const struct agent_stream *st, void *arg)
+{
+    struct stream_json *sj = arg;
+    if (sj->n++ >= COLLECTOR_STATUS_STREAMS)
+        return;
+    struct buf b;
+    buf_init(&b, 4096);
+    if (json_put_string(&b, st->host, strlen(st->host)) == 0)
+        fprintf(sj->f,
+                "%s{\"host\":%.*s,\"stream\":\"%s\",\"last\":%llu,\"acked\":%llu,"
+                "\"online\":%s,\"sessions\":%llu,\"records\":%llu,\"duplicates\":%llu,"
+                "\"gaps\":%llu}",
+                sj->n > 1 ? "," : "", (int)b.len, b.data, st->id, (unsigned long long)st->last,
+                (unsigned long long)st->acked, st->owner ? "true" : "false",
+                (unsigned long long)st->stats.sessions, (unsigned long long)st->stats.records,
+                (unsigned long long)st->stats.duplicates, (unsigned long long)st->stats.gaps);
+    buf_free(&b);
+}
+
+static void write_agents(struct collector *c, FILE *f)
+{
+    if (!c->agents)
+        return;
+    const struct agent_recovery *r = &c->agent_recovery;
+    fprintf(f,
+            ",\"agents\":{\"commits\":%llu,\"commit_errors\":%llu,\"streams_count\":%zu,"
+            "\"recovered\":{\"streams\":%llu,\"landed\":%llu,\"not_landed\":%llu,"
+            "\"cut\":%llu,\"rebooted\":%llu,\"errors\":%llu},\"streams\":[",
+            (unsigned long long)c->agent_commits, (unsigned long long)c->agent_commit_errors,
+            agent_states_count(c->agents), (unsigned long long)r->streams,
+            (unsigned long long)r->landed, (unsigned long long)r->not_landed,
+            (unsigned long long)r->cut, (unsigned long long)r->rebooted,
+            (unsigned long long)r->errors);
+    struct stream_json sj = {f, 0};
+    agent_states_foreach(c->agents, put_stream, &sj);
+    fputs("]}", f);
+}
+
 static void write_status(struct collector *c)
 {
     char tmp[4200];
@@ -361,11 +443,19 @@ static void write_status(struct collector *c)
         fprintf(
             f,
             "%s{\"scheme\":\"%s\",\"port\":%d,\"received\":%llu,\"rejected\":%llu,"
-            "\"bad_frames\":%llu,\"connections\":%llu,\"closed_bad\":%llu,\"tls_failures\":%llu}",
+            "\"bad_frames\":%llu,\"connections\":%llu,\"closed_bad\":%llu,\"tls_failures\":%llu",
             i ? "," : "", listen_scheme_name(l->url.scheme), listener_port(l->fd),
             (unsigned long long)l->stats.received, (unsigned long long)l->stats.rejected,
             (unsigned long long)l->stats.bad_frames, (unsigned long long)l->stats.connections,
             (unsigned long long)l->stats.closed_bad, (unsigned long long)l->stats.tls_failures);
+        if (is_agent(l->url.scheme))
+            fprintf(f,
+                    ",\"sessions\":%llu,\"records\":%llu,\"duplicates\":%llu,\"gaps\":%llu,"
+                    "\"errors\":%llu",
+                    (unsigned long long)l->stats.sessions, (unsigned long long)l->stats.records,
+                    (unsigned long long)l->stats.duplicates, (unsigned long long)l->stats.gaps,
+                    (unsigned long long)l->stats.agent_errors);
+        fputc('}', f);
     }
     relp_in_write_status(relp, f, c->nlisteners == 0);
     fprintf(f,
@@ -378,7 +468,9 @@ static void write_status(struct collector *c)
             (unsigned long long)hosts_seen_untracked(ingest_hosts(c->ingest)));
     struct host_json hj = {f, true};
     hosts_seen_foreach(ingest_hosts(c->ingest), put_host, &hj);
-    fputs("}}\n", f);
+    fputc('}', f);
+    write_agents(c, f);
+    fputs("}\n", f);
     if (fclose(f) == 0)
         rename(tmp, c->status_path);
 }
@@ -387,6 +479,7 @@ static void on_batch(struct loop *lp, void *arg)
 {
     (void)lp;
     conn_audit_commit(arg);
+    conn_agent_commit(arg);
 }
 
 /* SIGHUP: the file is read and checked again; what can change while
@@ -480,7 +573,8 @@ static int open_tls(struct collector *c)
 {
     bool wanted = false;
     for (size_t i = 0; i < c->cfg->nlisten; i++)
-        wanted |= c->cfg->listen[i].scheme == LISTEN_TLS;
+        wanted |= c->cfg->listen[i].scheme == LISTEN_TLS ||
+                  c->cfg->listen[i].scheme == LISTEN_AGENT_TLS;
     if (!wanted)
         return 0;
     if (!c->cfg->tls_cert || !c->cfg->tls_key) {
@@ -498,6 +592,31 @@ static int open_tls(struct collector *c)
     return r;
 }
 
+/* Before store_open (its seal walk must see the files as they stay): the
+ * intents a crash left are settled, then the streams' table is opened. */
+static int open_agents(struct collector *c)
+{
+    bool wanted = false;
+    for (size_t i = 0; i < c->cfg->nlisten; i++)
+        wanted |= is_agent(c->cfg->listen[i].scheme);
+    if (!wanted)
+        return 0;
+    bool sync = c->cfg->store.fsync != STORE_FSYNC_NONE;
+    struct agent_recovery *rec = &c->agent_recovery;
+    int r = agent_states_recover(c->cfg->store.root, NULL, sync, rec);
+    if (r < 0)
+        log_msg("agent states under %s/%s: %s (%llu unreadable, left as they are)",
+                c->cfg->store.root, AGENT_STATE_DIR, err_str(r), (unsigned long long)rec->errors);
+    if (rec->landed || rec->not_landed || rec->rebooted)
+        log_msg("agent streams recovered: %llu read, %llu runs in flight had landed, %llu had "
+                "not (%llu torn tails cut), %llu from before a reboot (back to their last ack)",
+                (unsigned long long)rec->streams, (unsigned long long)rec->landed,
+                (unsigned long long)rec->not_landed, (unsigned long long)rec->cut,
+                (unsigned long long)rec->rebooted);
+    /* the root exists once the store is opened; open the table after */
+    return 0;
+}
+
 static int open_listeners(struct collector *c)
 {
     for (size_t i = 0; i < c->cfg->nlisten; i++) {
@@ -505,7 +624,7 @@ static int open_listeners(struct collector *c)
         if (relp_in_serves(u->scheme))
             continue; /* bound by relp_in_open */
         if (u->scheme != LISTEN_UDP && u->scheme != LISTEN_TCP && u->scheme != LISTEN_AUDIT &&
-            u->scheme != LISTEN_TLS) {
+            u->scheme != LISTEN_TLS && !is_agent(u->scheme)) {
             log_msg("%s:// is not served by this version yet", listen_scheme_name(u->scheme));
             return -ENOTSUP;
         }
@@ -550,6 +669,7 @@ static void collector_free(struct collector *c)
             conn_close(c, c->conns[fd]);
     for (size_t i = 0; i < c->nlisteners; i++)
         close(c->listeners[i].fd);
+    agent_states_free(c->agents);
     ingest_free(c->ingest);
     tls_server_free(c->tls);
     if (c->store)
@@ -577,6 +697,8 @@ int collector_run(const struct collector_config *cfg)
     struct store_config scfg = cfg->store;
     scfg.log = log_store;
     c.max_conns = cfg->max_conns;
+    if ((r = open_agents(&c)) < 0)
+        goto out;
     if ((r = store_open(&scfg, &c.store)) < 0) {
         log_msg("opening the store %s: %s", cfg->store.root, err_str(r));
         goto out;
@@ -591,6 +713,13 @@ int collector_run(const struct collector_config *cfg)
         r = -ENOMEM;
         goto out;
     }
+    for (size_t i = 0; i < c.nlisteners && !c.agents; i++)
+        if (is_agent(c.listeners[i].url.scheme) &&
+            (r = agent_states_open(cfg->store.root, NULL, cfg->store.fsync != STORE_FSYNC_NONE,
+                                   &c.agents)) < 0) {
+            log_msg("agent states under %s: %s", cfg->store.root, err_str(r));
+            goto out;
+        }
     snprintf(c.status_path, sizeof(c.status_path), "%s/.logwardd-status.json", cfg->store.root);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
@@ -609,12 +738,15 @@ int collector_run(const struct collector_config *cfg)
         if (c.conns[fd] && !c.conns[fd]->closing)
             drain(&c, c.conns[fd], c.conns[fd]->l->url.scheme != LISTEN_AUDIT);
     conn_audit_commit(&c);
+    conn_agent_commit(&c);
     int fr = store_flush(c.store);
     if (r == 0)
         r = fr;
     for (int fd = 0; fd < LOOP_MAX_FDS; fd++)
         if (c.conns[fd] && c.conns[fd]->l->url.scheme == LISTEN_AUDIT)
             conn_audit_ending(&c, c.conns[fd]);
+        else if (c.conns[fd] && c.conns[fd]->agent)
+            conn_agent_ending(&c, c.conns[fd]);
     write_status(&c);
 out:
     collector_free(&c);

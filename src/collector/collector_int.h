@@ -8,6 +8,7 @@
 #define LW_COLLECTOR_INT_H
 
 #include "base/buf.h"
+#include "collector/agent_state.h"
 #include "collector/collector.h"
 
 #include <stdbool.h>
@@ -17,10 +18,13 @@
 #define CONN_BUF_START (64 * 1024) /* read size: fewer reads and wakeups per message */
 #define CONN_OUT_MAX   (64 * 1024) /* replies not yet taken by a client: past it, close */
 #define CONN_ACKS_MAX  256         /* records stored but not yet acked, per connection */
+#define COLLECTOR_STATUS_STREAMS 1000 /* agent streams listed in the status file */
 
 struct listener_stats {
     uint64_t received, rejected, bad_frames, connections, closed_bad;
     uint64_t tls_failures; /* handshakes or certificates refused */
+    /* agent:// and agent+tls:// (conn_agent.c) */
+    uint64_t sessions, records, duplicates, gaps, agent_errors;
 };
 
 struct tls_conn;
@@ -57,8 +61,10 @@ struct conn {
     unsigned nacks;
     bool paused;           /* EPOLLIN off until acks drain */
     bool closing;          /* close once `out` is written */
-    struct conn *next_ack; /* in collector.ack_list while nacks > 0 */
+    struct conn *next_ack; /* in collector.ack_list while nacks > 0, or agent_list */
+    struct agent_conn *agent; /* agent:// and agent+tls:// only (conn_agent.c) */
 };
+
 
 struct collector {
     const struct collector_config *cfg;
@@ -71,6 +77,10 @@ struct collector {
     struct conn **conns;      /* by fd */
     struct conn *ack_list;    /* connections with records waiting for a commit */
     uint64_t commits, commit_errors;
+    struct agent_states *agents; /* when an agent listener is configured */
+    struct conn *agent_list;      /* agent connections owed an answer after a commit */
+    uint64_t agent_commits, agent_commit_errors;
+    struct agent_recovery agent_recovery; /* what the start-up recovery found */
     struct tls_server *tls; /* when a tls:// listener is configured */
     char *udp_bufs;
     char status_path[4096];
@@ -88,5 +98,18 @@ void conn_audit_drain(struct collector *c, struct conn *cn, bool eof);
 void conn_audit_commit(struct collector *c);
 /* SIGTERM: tells managed clients the server is going (ENDING). */
 void conn_audit_ending(struct collector *c, struct conn *cn);
+
+/* agent:// and agent+tls:// (lwap/1), conn_agent.c */
+int conn_agent_new(struct collector *c, struct conn *cn);
+void conn_agent_drain(struct collector *c, struct conn *cn, bool eof);
+/* Makes every stored agent record durable (store_flush, then the stream
+ * states) and answers the connections waiting: ACK, or ERROR and close. */
+void conn_agent_commit(struct collector *c);
+/* True while the connection still owes the client an answer. */
+bool conn_agent_owes(const struct conn *cn);
+/* From conn_close: stores what is buffered, lets go of the stream. */
+void conn_agent_free(struct collector *c, struct conn *cn);
+/* SIGTERM: tells the agent the collector is going (ERROR). */
+void conn_agent_ending(struct collector *c, struct conn *cn);
 
 #endif

@@ -445,13 +445,15 @@ int config_check(const struct collector_config *cfg, char *err, size_t cap)
         }
     for (size_t i = 0; i < cfg->nlisten; i++) {
         enum listen_scheme sc = cfg->listen[i].scheme;
-        if (sc == LISTEN_AGENT) {
-            snprintf(err, cap, "agent:// is not served by this version yet");
-            return -EINVAL;
-        }
-        if ((sc == LISTEN_TLS || sc == LISTEN_RELP_TLS) && (!cfg->tls_cert || !cfg->tls_key)) {
+        if ((sc == LISTEN_TLS || sc == LISTEN_RELP_TLS || sc == LISTEN_AGENT_TLS) &&
+            (!cfg->tls_cert || !cfg->tls_key)) {
             snprintf(err, cap, "%s:// needs tls_cert and tls_key (--tls-cert, --tls-key)",
                      listen_scheme_name(sc));
+            return -EINVAL;
+        }
+        if (sc == LISTEN_AGENT_TLS && !cfg->tls_ca) {
+            snprintf(err, cap, "agent+tls:// needs tls_ca (--tls-ca): agents are authenticated "
+                               "by their client certificates");
             return -EINVAL;
         }
         for (size_t j = 0; j < i && cfg->listen[i].port; j++)

@@ -22,7 +22,7 @@
 
 static int deliver(struct collector *c, struct conn *cn, const char *rec, size_t len)
 {
-    struct ingest_origin o = {(struct sockaddr *)&cn->peer, "audit", NULL};
+    struct ingest_origin o = {.peer = (struct sockaddr *)&cn->peer, .transport = "audit"};
     cn->l->stats.received++;
     return ingest_audit(c->ingest, &o, rec, len);
 }

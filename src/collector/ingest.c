@@ -346,7 +346,10 @@ static void filed_host(const struct ingest *in, const struct ingest_origin *o, c
 {
     *host = peer;
     *host_len = peer_len;
-    if (o->identity) {
+    if (o->host) {
+        *host = o->host;
+        *host_len = o->host_len;
+    } else if (o->identity) {
         *host = o->identity;
         *host_len = strlen(o->identity);
     } else if (in->host_from == HOST_FROM_CLAIMED && claimed && claimed_len) {
@@ -414,10 +417,13 @@ static int format_line(struct ingest *in, const struct ingest_origin *o, const s
 }
 
 /* in->line into <host>/<prog>, counted. */
-static int store_line(struct ingest *in, const char *host, size_t host_len, const char *prog,
-                      size_t prog_len)
+static int store_line(struct ingest *in, const struct ingest_origin *o, const char *host,
+                      size_t host_len, const char *prog, size_t prog_len)
 {
-    int r = store_append(in->store, host, host_len, prog, prog_len, in->line.data, in->line.len);
+    int r = o->sink ? o->sink(o->sink_arg, host, host_len, prog, prog_len, in->line.data,
+                              in->line.len)
+                    : store_append(in->store, host, host_len, prog, prog_len, in->line.data,
+                                   in->line.len);
     if (r < 0) {
         in->stats.store_errors++;
         in->stats.refused_full += r == -ENOSPC;
@@ -455,7 +461,7 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
     filed_host(in, o, peer, peer_len, parsed && m.host_len ? lp.claimed : NULL, lp.claimed_len,
                &host, &host_len);
     hosts_seen_note(in->hosts, host, host_len, time(NULL));
-    return store_line(in, host, host_len, file_prog, file_prog_len);
+    return store_line(in, o, host, host_len, file_prog, file_prog_len);
 }
 
 /* Legitimate records never hold control bytes (the kernel hex-encodes
@@ -497,7 +503,8 @@ int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *r
     if (!ok) { /* kept, escaped, beside the audit trail: never inside it */
         in->stats.audit_unparsed++;
         put_escaped(b, rec, len);
-        return store_line(in, host, host_len, INGEST_AUDIT_UNPARSED, strlen(INGEST_AUDIT_UNPARSED));
+        return store_line(in, o, host, host_len, INGEST_AUDIT_UNPARSED,
+                          strlen(INGEST_AUDIT_UNPARSED));
     }
     char node[STORE_NAME_MAX + 1];
     int nl = store_name_sanitize(host, host_len, node, sizeof(node));
@@ -513,5 +520,5 @@ int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *r
         buf_put(b, rec + h.node_off, h.node_len);
     }
     buf_put(b, rec + h.enriched_off, len - h.enriched_off);
-    return store_line(in, host, host_len, INGEST_AUDIT_PROGRAM, strlen(INGEST_AUDIT_PROGRAM));
+    return store_line(in, o, host, host_len, INGEST_AUDIT_PROGRAM, strlen(INGEST_AUDIT_PROGRAM));
 }

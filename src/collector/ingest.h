@@ -23,10 +23,22 @@
 
 enum host_source { HOST_FROM_PEER, HOST_FROM_CLAIMED };
 
+/* Where a formatted line goes instead of store_append (the agent protocol
+ * collects runs of lines and writes them itself). Returns 0 or the store's
+ * negative error. */
+typedef int ingest_sink_fn(void *arg, const char *host, size_t host_len, const char *program,
+                           size_t program_len, const char *line, size_t len);
+
 struct ingest_origin {
     const struct sockaddr *peer; /* NULL for a local source */
     const char *transport;       /* "udp", "tcp", "tls", ... */
     const char *identity;        /* authenticated name (TLS), or NULL */
+    /* Optional (agent://, agent+tls://): the host directory, decided by the
+     * caller for the whole session, and the sink; NULL: as above, store. */
+    const char *host;
+    size_t host_len;
+    ingest_sink_fn *sink;
+    void *sink_arg;
 };
 
 struct ingest_stats {

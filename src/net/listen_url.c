@@ -22,6 +22,7 @@ static const struct {
     {"relp+tls", LISTEN_RELP_TLS, 2514},
     {"audit", LISTEN_AUDIT, 60},
     {"agent", LISTEN_AGENT, 6515},
+    {"agent+tls", LISTEN_AGENT_TLS, 6515},
 };
 #define NSCHEMES (sizeof(schemes) / sizeof(schemes[0]))
 
@@ -70,7 +71,7 @@ int listen_url_parse(const char *url, struct listen_url *out, const char **why)
     while (i < NSCHEMES && (strlen(schemes[i].name) != slen || strncmp(schemes[i].name, url, slen)))
         i++;
     if (i == NSCHEMES)
-        return fail(why, "unknown scheme (udp, tcp, tls, relp, relp+tls, audit, agent)");
+        return fail(why, "unknown scheme (udp, tcp, tls, relp, relp+tls, audit, agent, agent+tls)");
     out->scheme = schemes[i].scheme;
     out->port = schemes[i].port;
     const char *host = sep + 3, *port = NULL;

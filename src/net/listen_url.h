@@ -2,6 +2,7 @@
  * listen_url: parses the listener URLs of logwardd's --listen option:
  *   udp://HOST:PORT  tcp://HOST:PORT  tls://HOST:PORT  relp://HOST:PORT
  *   relp+tls://HOST:PORT  audit://HOST:PORT  agent://HOST:PORT
+ *   agent+tls://HOST:PORT
  * HOST is an IPv4 literal, an IPv6 literal in brackets, "*" (all IPv4 and
  * IPv6 addresses) or "localhost"; no name lookups happen here (a collector
  * must not depend on DNS to start). PORT 0 asks the kernel for a free port.
@@ -20,6 +21,7 @@ enum listen_scheme {
     LISTEN_RELP_TLS,
     LISTEN_AUDIT,
     LISTEN_AGENT,
+    LISTEN_AGENT_TLS,
 };
 
 struct listen_url {

@@ -214,3 +214,28 @@ const char *tls_conn_error(const struct tls_conn *c)
 {
     return c->error;
 }
+
+ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t n, bool *want_read)
+{
+    *want_read = false;
+    ERR_clear_error();
+    /* the caller's buffer moves between retries (it is a growable buf) */
+    SSL_set_mode(c->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+    int r = SSL_write(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+    if (r > 0)
+        return r;
+    switch (SSL_get_error(c->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+        *want_read = true;
+        return -EAGAIN;
+    case SSL_ERROR_WANT_WRITE:
+        return -EAGAIN;
+    default: {
+        unsigned long err = ERR_get_error();
+        if (err)
+            ERR_error_string_n(err, c->error, sizeof(c->error));
+        ERR_clear_error();
+        return -EPIPE;
+    }
+    }
+}

@@ -40,6 +40,11 @@ void tls_conn_free(struct tls_conn *c);
  */
 ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t n, bool *want_write);
 
+/* Writes bytes for the peer (the agent protocol's replies). Returns > 0
+ * bytes taken, -EAGAIN when the socket is full (*want_read: TLS must read
+ * first), or -EPIPE (the reason is in tls_conn_error). */
+ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t n, bool *want_read);
+
 /* Decrypted bytes TLS holds that the socket will not signal again. */
 bool tls_conn_pending(const struct tls_conn *c);
 

@@ -612,3 +612,33 @@ void store_get_stats(const struct store *s, struct store_stats *out)
     out->total_bytes = s->idx.total_bytes;
     out->rotated_files = s->idx.rotated;
 }
+
+/* ---- for append_at.c (direct writes of the agent protocol) ---- */
+
+struct store_entry *store_entry_get(struct store *s, const char *host, size_t host_len,
+                                    const char *program, size_t program_len)
+{
+    char path[STORE_PATH_MAX];
+    int r = render(s, host, host_len, program, program_len, path, sizeof(path));
+    return r < 0 ? NULL : entry_get(s, path, (size_t)r);
+}
+
+int store_entry_open(struct store *s, struct store_entry *e)
+{
+    return entry_open(s, e);
+}
+
+int store_entry_write(struct store *s, struct store_entry *e, const char *extra, size_t len)
+{
+    return entry_write(s, e, extra, len);
+}
+
+int store_entry_rotate(struct store *s, struct store_entry *e)
+{
+    return entry_rotate(s, e);
+}
+
+void store_entry_dirty(struct store *s, struct store_entry *e)
+{
+    dirty_set(s, e, true);
+}

@@ -211,4 +211,56 @@ void store_get_stats(const struct store *s, struct store_stats *out);
  */
 int store_name_sanitize(const char *in, size_t len, char *out, size_t cap);
 
+/* ---- append_at.c: direct writes with a known place (the agent protocol) ---- */
+
+/* Where a direct write goes: what an agent stream's intent records. */
+struct store_place {
+    uint64_t dev, ino; /* of the active file at the time of the write */
+    uint64_t offset;   /* its size before the write */
+    uint64_t len;      /* bytes written: the lines with their LFs */
+    uint64_t sum;      /* store_bytes_sum of those bytes */
+    size_t path_len;
+    char path[STORE_PATH_MAX]; /* rendered, relative to the root */
+};
+
+/* Called between the flush of the file's buffer and the write; a negative
+ * return cancels the write (nothing is written) and is returned. */
+typedef int store_before_write_fn(void *arg, const struct store_place *at);
+
+/*
+ * Writes lines[0..len) (one or more lines, each ending in LF) to the file
+ * of (host, program) now, with write(2), not through the batch: rotates
+ * first if the run would take the file past max_file_bytes, writes the
+ * file's buffered lines, calls before() with the place, then writes the
+ * run. Durable at the next store_flush (at once with STORE_FSYNC_EVERY).
+ * A run of several lines is at most store_direct_max() bytes (-E2BIG); one
+ * line may be longer. On a failed write nothing of the run lands later:
+ * the bytes that reached the file are cut (or, when a seal chain holds
+ * them, ended with a LF) and the error returned. -ENOSPC below
+ * admin_space_left, as store_append.
+ */
+int store_append_direct(struct store *s, const char *host, size_t host_len, const char *program,
+                        size_t program_len, const char *lines, size_t len,
+                        store_before_write_fn *before, void *arg);
+size_t store_direct_max(const struct store *s);
+uint64_t store_bytes_sum(const char *p, size_t n);
+
+enum store_place_fix {
+    STORE_PLACE_UNTOUCHED,
+    STORE_PLACE_CUT,   /* a torn tail of the run was cut off */
+    STORE_PLACE_ENDED, /* it could not be cut (append-only file): a LF ends it */
+};
+
+/*
+ * After a crash, before store_open (whose seal walk must see the file as
+ * it will stay): did the write at `at` land? Returns 1 when the file (or,
+ * after a rotation, its .1) holds the run's bytes at the offset, 1 too
+ * when the file was rotated away beyond .1 (rotation follows only complete
+ * writes), 0 when not; then, if may_cut and the file ends inside the run
+ * (only the run's bytes can be there), its torn tail is cut (*fix says
+ * what was done). A negative errno when the file cannot be read.
+ */
+int store_place_resolve(const char *root, const struct store_place *at, bool may_cut,
+                        enum store_place_fix *fix);
+
 #endif

@@ -218,4 +218,14 @@ int store_compress_step(struct store *s);
 void store_compress_abort(struct store *s);
 void store_compress_free(struct store *s);
 
+/* ---- store.c, for append_at.c: the entry cache as store_append uses it ---- */
+/* The entry of (host, program), found or made (NULL: bad name or no memory). */
+struct store_entry *store_entry_get(struct store *s, const char *host, size_t host_len,
+                                    const char *program, size_t program_len);
+int store_entry_open(struct store *s, struct store_entry *e);
+/* Writes the entry's buffer, then extra[0..len) and "\n" when len > 0. */
+int store_entry_write(struct store *s, struct store_entry *e, const char *extra, size_t len);
+int store_entry_rotate(struct store *s, struct store_entry *e);
+void store_entry_dirty(struct store *s, struct store_entry *e);
+
 #endif
