@@ -16,8 +16,8 @@
 #include "audit/reader.h"
 #include "base/err.h"
 #include "cli/cli.h"
-#include "cli/dir_list.h"
 #include "search/format.h"
+#include "search/input.h"
 #include "search/query.h"
 #include "search/timewords.h"
 
@@ -30,13 +30,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #define SEARCH_ORDER_EVENTS 65536       /* matched events sorted together at most */
 #define SEARCH_ORDER_BYTES  (64u << 20) /* ... or bytes of their output */
-#define STORE_MARK          ".logward-store"
 #define DEFAULT_STORE       "/var/log/logward"
-#define ZSTD_IN_CHUNK       (1u << 17)
 
 struct pending {
     int64_t sec;
@@ -253,203 +250,6 @@ static void on_bad_line(void *arg, const char *source, uint64_t line_no, uint64_
                   (unsigned long long)offset, err_str(code));
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
-}
-
-/* Streams a zstd-compressed file into the reader. */
-static int read_zstd(struct audit_reader *reader, int fd)
-{
-    ZSTD_DStream *z = ZSTD_createDStream();
-    size_t outcap = ZSTD_DStreamOutSize();
-    char *in = malloc(ZSTD_IN_CHUNK), *out = malloc(outcap);
-    int r = z && in && out ? 0 : -ENOMEM;
-    size_t last = 0;
-    if (r == 0)
-        ZSTD_initDStream(z);
-    while (r == 0) {
-        ssize_t n = read(fd, in, ZSTD_IN_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            r = n < 0 ? -errno : (last != 0 ? -EBADMSG : 0);
-            break;
-        }
-        ZSTD_inBuffer ib = {in, (size_t)n, 0};
-        while (r == 0 && ib.pos < ib.size) {
-            ZSTD_outBuffer ob = {out, outcap, 0};
-            last = ZSTD_decompressStream(z, &ob, &ib);
-            if (ZSTD_isError(last))
-                r = -EBADMSG;
-            else
-                r = audit_reader_feed(reader, out, ob.pos);
-        }
-    }
-    ZSTD_freeDStream(z);
-    free(in);
-    free(out);
-    return r;
-}
-
-/* One file. The per-file index will be consulted here (skip the file, or
- * seek to the parts that may match) before falling back to this scan. */
-static int search_file(struct search_run *run, struct audit_reader *reader, const char *path)
-{
-    (void)run;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int r = audit_reader_begin(reader, path);
-    if (r == 0)
-        r = ends_with(path, ".zst") ? read_zstd(reader, fd) : audit_reader_read_fd(reader, fd);
-    if (r == 0)
-        r = audit_reader_finish(reader);
-    close(fd);
-    return r;
-}
-
-/* "audit.log.3[.zst]" -> base length and 3; "audit.log" -> -1 (newest). */
-static long rotation_number(const char *name, size_t *base_len)
-{
-    size_t len = strlen(name);
-    if (ends_with(name, ".zst"))
-        len -= 4;
-    size_t d = len;
-    while (d > 0 && name[d - 1] >= '0' && name[d - 1] <= '9')
-        d--;
-    *base_len = len;
-    if (d == len || d == 0 || name[d - 1] != '.')
-        return -1;
-    *base_len = d - 1;
-    return strtol(name + d, NULL, 10);
-}
-
-static int compare_rotated(const void *a, const void *b)
-{
-    const char *x = strrchr(*(char *const *)a, '/') + 1, *y = strrchr(*(char *const *)b, '/') + 1;
-    size_t xl, yl;
-    long xn = rotation_number(x, &xl), yn = rotation_number(y, &yl);
-    int c = strncmp(x, y, xl < yl ? xl : yl);
-    if (c || xl != yl)
-        return c ? c : (xl < yl ? -1 : 1);
-    if (xn != yn)
-        return xn < 0 ? 1 : yn < 0 ? -1 : (xn > yn ? -1 : 1); /* higher = older = first */
-    return strcmp(x, y);
-}
-
-enum list_kind { LIST_FILES, LIST_AUDIT_FILES, LIST_DIRS };
-
-static bool wanted(const char *dir, const char *name, enum list_kind kind)
-{
-    char path[4096];
-    struct stat st;
-    if (name[0] == '.' ||
-        (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
-        stat(path, &st) < 0)
-        return false;
-    if (kind == LIST_DIRS)
-        return S_ISDIR(st.st_mode);
-    if (!S_ISREG(st.st_mode) || ends_with(name, ".tmp"))
-        return false;
-    if (kind == LIST_FILES)
-        return true;
-    size_t base;
-    rotation_number(name, &base);
-    return base == 9 && !strncmp(name, "audit.log", 9);
-}
-
-static bool wanted_kind(const char *dir, const char *name, void *arg)
-{
-    return wanted(dir, name, *(const enum list_kind *)arg);
-}
-
-/* The entries of dir of one kind, as "dir/name"; files sorted oldest first. */
-static int list_dir(const char *dir, enum list_kind kind, char ***out, size_t *count)
-{
-    return dir_list(dir, wanted_kind, &kind, kind == LIST_DIRS ? NULL : compare_rotated, out,
-                    count);
-}
-
-static int compare_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int search_files_of(struct search_run *run, struct audit_reader *reader, const char *dir,
-                           enum list_kind kind)
-{
-    char **names;
-    size_t n;
-    int r = list_dir(dir, kind, &names, &n);
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        r = search_file(run, reader, names[i]);
-        if (r < 0 && r != -ENOMEM && !run->write_error) {
-            cli_error("search: %s: %s", names[i], err_str(r));
-            r = 0;
-        }
-    }
-    dir_list_free(names, n);
-    return r;
-}
-
-static bool host_selected(const struct search_query *q, const char *host_path)
-{
-    const char *host = strrchr(host_path, '/') + 1;
-    for (unsigned i = 0; i < q->nnodes; i++)
-        if (!strcmp(q->nodes[i], host))
-            return true;
-    return q->nnodes == 0;
-}
-
-/* A store: each host directory's audit.log files, host by host, each host's
- * open events closed before the next (records never span hosts). */
-static int search_store(struct search_run *run, struct audit_reader *reader,
-                        struct audit_collate *c, const char *root)
-{
-    char **hosts;
-    size_t n;
-    int r = list_dir(root, LIST_DIRS, &hosts, &n);
-    if (n)
-        qsort(hosts, n, sizeof(*hosts), compare_str);
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        if (!host_selected(&run->o->q, hosts[i]))
-            continue;
-        r = search_files_of(run, reader, hosts[i], LIST_AUDIT_FILES);
-        if (r == 0)
-            r = audit_collate_flush(c);
-    }
-    dir_list_free(hosts, n);
-    return r;
-}
-
-static bool is_store(const char *dir)
-{
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof(path), "%s/" STORE_MARK, dir);
-    return stat(path, &st) == 0;
-}
-
-static int search_path(struct search_run *run, struct audit_reader *reader, struct audit_collate *c,
-                       const char *path)
-{
-    if (!strcmp(path, "-")) {
-        int r = audit_reader_begin(reader, "<stdin>");
-        r = r < 0 ? r : audit_reader_read_fd(reader, STDIN_FILENO);
-        return r < 0 ? r : audit_reader_finish(reader);
-    }
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return -errno;
-    if (!S_ISDIR(st.st_mode))
-        return search_file(run, reader, path);
-    if (is_store(path))
-        return search_store(run, reader, c, path);
-    return search_files_of(run, reader, path, LIST_FILES);
-}
-
 static void print_stats(const struct search_run *run, const struct audit_reader *reader,
                         const struct audit_collate *c)
 {
@@ -489,15 +289,32 @@ static int run_search(struct search_options *o)
     const char *none[] = {isatty(STDIN_FILENO) ? (fallback ? fallback : DEFAULT_STORE) : "-"};
     const char *const *paths = o->npaths ? o->paths : none;
     unsigned npaths = o->npaths ? o->npaths : 1;
-    if (o->format == SEARCH_FORMAT_CSV)
-        write_all(&run, SEARCH_CSV_HEADER, strlen(SEARCH_CSV_HEADER));
-    for (unsigned i = 0; i < npaths && !run.write_error; i++) {
-        int r = search_path(&run, reader, c, paths[i]);
-        if (r < 0 && r != run.write_error) {
+    struct search_sources src;
+    search_sources_init(&src);
+    for (unsigned i = 0; i < npaths; i++) {
+        int r = search_sources_add(&src, paths[i], &o->q);
+        if (r < 0) {
             cli_error("search: %s: %s", paths[i], err_str(r));
             status = EXIT_TROUBLE;
         }
     }
+    if (o->format == SEARCH_FORMAT_CSV)
+        write_all(&run, SEARCH_CSV_HEADER, strlen(SEARCH_CSV_HEADER));
+    for (size_t i = 0; i < src.n && !run.write_error; i++) {
+        if (i && src.v[i].group != src.v[i - 1].group && audit_collate_flush(c) < 0)
+            break; /* records never span a store's hosts */
+        int r = search_source_read(&src.v[i], reader);
+        if (r == -ENOMEM) {
+            cli_error("search: out of memory");
+            status = EXIT_TROUBLE;
+            break;
+        }
+        if (r < 0 && r != run.write_error) {
+            cli_error("search: %s: %s", src.v[i].path, err_str(r));
+            status = EXIT_TROUBLE;
+        }
+    }
+    search_sources_free(&src);
     if (!run.write_error && audit_collate_flush(c) < 0 && !run.write_error)
         status = EXIT_TROUBLE;
     flush_ordered(&run);

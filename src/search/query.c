@@ -29,9 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FILES_PER_EVENT 1024 /* file names gathered for -f (more are ignored) */
-#define MAX_KEYS_PER_EVENT  64
-
 /* ---------------------------------------------------------------- parsing */
 
 enum opt_id {
@@ -553,9 +550,11 @@ enum {
     I_PATH = 1 << 14,     /* path= as a file */
     I_RES_WORD = 1 << 15, /* res=failed.. -> no, other words -> yes */
     I_RES_NUM = 1 << 16,  /* res=1 -> yes, anything else -> no */
+    I_COMM = 1 << 17,     /* comm= (aureport's command count) */
 };
 
-#define TASK_ITEMS (I_PID | I_PPID | I_UID | I_EUID | I_AUID | I_SES | I_TTY | I_EXE | I_RES_NUM)
+#define TASK_ITEMS                                                                                 \
+    (I_PID | I_PPID | I_UID | I_EUID | I_AUID | I_SES | I_TTY | I_EXE | I_RES_NUM | I_COMM)
 
 static const unsigned takes[] = {
     [RC_NONE] = 0,
@@ -563,38 +562,22 @@ static const unsigned takes[] = {
     [RC_CWD] = I_CWD,
     [RC_PATH] = I_NAME,
     [RC_AVC_PATH] = I_PATH,
-    [RC_USER] =
-        I_PID | I_UID | I_AUID | I_SES | I_TERMINAL | I_EXE | I_HOSTNAME | I_CWD | I_RES_WORD,
-    [RC_USER_AVC] =
-        I_PID | I_UID | I_AUID | I_SES | I_TERMINAL | I_EXE | I_HOSTNAME | I_CWD | I_RES_WORD,
+    [RC_USER] = I_PID | I_UID | I_AUID | I_SES | I_TERMINAL | I_EXE | I_HOSTNAME | I_CWD |
+                I_RES_WORD | I_COMM,
+    [RC_USER_AVC] = I_PID | I_UID | I_AUID | I_SES | I_TERMINAL | I_EXE | I_HOSTNAME | I_CWD |
+                    I_RES_WORD | I_COMM,
     [RC_LOGIN] = I_PID | I_UID | I_AUID | I_SES | I_RES_NUM,
     [RC_SOCKADDR] = 0,
     [RC_DAEMON] = I_PID | I_UID | I_AUID | I_SES | I_RES_WORD,
     [RC_DAEMON_CONN] = I_RES_WORD,
     [RC_CONFIG] = I_AUID | I_SES | I_KEY | I_PATH | I_RES_NUM,
-    [RC_AVC] = I_PID | I_PATH | I_NAME,
+    [RC_AVC] = I_PID | I_PATH | I_NAME | I_COMM,
     [RC_TASK] = TASK_ITEMS,
-    [RC_ANOM] = I_PID | I_UID | I_AUID | I_SES | I_EXE | I_SYSCALL | I_RES_NUM,
+    [RC_ANOM] = I_PID | I_UID | I_AUID | I_SES | I_EXE | I_SYSCALL | I_RES_NUM | I_COMM,
     [RC_SIMPLE] = I_AUID | I_SES | I_KEY | I_RES_NUM,
     [RC_INTEGRITY] = I_PID | I_UID | I_AUID | I_SES | I_NAME | I_RES_NUM,
-    [RC_TTY] = I_PID | I_UID | I_AUID | I_SES,
-    [RC_KERNEL] = I_PID | I_UID | I_AUID | I_SES | I_TTY | I_EXE | I_RES_NUM,
-};
-
-struct span {
-    const char *p;
-    size_t n;
-};
-
-struct items {
-    int64_t pid, ppid, uid, euid, auid, ses, syscall;
-    int success;
-    bool uid_unnamed; /* taken where ausearch looks up no name (daemon records) */
-    struct span uid_name, euid_name, auid_name; /* ENRICHED */
-    struct span exe, terminal, host, cwd;
-    unsigned nfiles, nkeys;
-    struct span files[MAX_FILES_PER_EVENT];
-    struct span keys[MAX_KEYS_PER_EVENT];
+    [RC_TTY] = I_PID | I_UID | I_AUID | I_SES | I_COMM,
+    [RC_KERNEL] = I_PID | I_UID | I_AUID | I_SES | I_TTY | I_EXE | I_RES_NUM | I_COMM,
 };
 
 struct search_matcher {
@@ -602,7 +585,7 @@ struct search_matcher {
     bool fields;
     struct audit_field *f;
     struct buf scratch;
-    struct items it;
+    struct search_items it;
     struct search_matcher_stats stats;
 };
 
@@ -637,7 +620,7 @@ const struct search_matcher_stats *search_matcher_stats(const struct search_matc
     return &m->stats;
 }
 
-static bool span_is(struct span s, const char *lit)
+static bool span_is(struct search_span s, const char *lit)
 {
     size_t n = strlen(lit);
     return s.n == n && !memcmp(s.p, lit, n);
@@ -645,9 +628,10 @@ static bool span_is(struct span s, const char *lit)
 
 /* The value of a field as ausearch reads it: quoted text as is, unquoted
  * hex decoded (into the scratch buffer, reserved for the whole event). */
-static struct span value_of(struct search_matcher *m, const char *line, const struct audit_field *f)
+static struct search_span value_of(struct search_matcher *m, const char *line,
+                                   const struct audit_field *f)
 {
-    struct span s = {line + f->value_off, f->value_len};
+    struct search_span s = {line + f->value_off, f->value_len};
     if (f->kind == AUDIT_VALUE_PLAIN && hex_is_encoded(s.p, s.n)) {
         char *d = m->scratch.data + m->scratch.len;
         hex_decode(s.p, s.n, (unsigned char *)d);
@@ -659,7 +643,7 @@ static struct span value_of(struct search_matcher *m, const char *line, const st
     return s;
 }
 
-static int64_t number_of(struct span s, bool id)
+static int64_t number_of(struct search_span s, bool id)
 {
     char tmp[32];
     if (s.n >= sizeof(tmp))
@@ -670,10 +654,10 @@ static int64_t number_of(struct span s, bool id)
     return id ? (int64_t)(uint32_t)v : v;
 }
 
-static void add_file(struct search_matcher *m, struct span s)
+static void add_file(struct search_matcher *m, struct search_span s)
 {
-    struct items *it = &m->it;
-    if (it->nfiles == MAX_FILES_PER_EVENT)
+    struct search_items *it = &m->it;
+    if (it->nfiles == SEARCH_MAX_FILES_PER_EVENT)
         return;
     /* ausearch rebuilds "./x" and "../x" from the event's cwd */
     if (s.n >= 2 && s.p[0] == '.' && (s.p[1] == '.' || s.p[1] == '/') && it->cwd.p &&
@@ -689,25 +673,30 @@ static void add_file(struct search_matcher *m, struct span s)
     it->files[it->nfiles++] = s;
 }
 
-static void add_keys(struct items *it, struct span s)
+static void add_keys(struct search_items *it, struct search_span s)
 {
     const char *p = s.p, *end = s.p + s.n;
-    while (p < end && it->nkeys < MAX_KEYS_PER_EVENT) {
+    while (p < end && it->nkeys < SEARCH_MAX_KEYS_PER_EVENT) {
         const char *sep = memchr(p, AUDIT_KEY_SEPARATOR, (size_t)(end - p));
         const char *e = sep ? sep : end;
         if (e > p)
-            it->keys[it->nkeys++] = (struct span){p, (size_t)(e - p)};
+            it->keys[it->nkeys++] = (struct search_span){p, (size_t)(e - p)};
         p = e + 1;
     }
 }
 
 static void take_sockaddr(struct search_matcher *m, const char *line, const struct audit_field *f)
 {
-    struct span v = value_of(m, line, f);
+    /* the bytes of the struct whole: value_of would end them at the first NUL */
+    struct search_span v = {line + f->value_off, f->value_len};
     struct audit_sockaddr sa;
-    m->it.host = (struct span){NULL, 0}; /* as ausearch: other families clear it */
-    if (v.p == line + f->value_off ||
-        audit_sockaddr_decode((const unsigned char *)v.p, v.n, true, &sa) < 0)
+    m->it.host = (struct search_span){NULL, 0}; /* as ausearch: other families clear it */
+    if (f->kind != AUDIT_VALUE_PLAIN || !hex_is_encoded(v.p, v.n))
+        return;
+    char *bytes = m->scratch.data + m->scratch.len;
+    hex_decode(v.p, v.n, (unsigned char *)bytes);
+    m->scratch.len += v.n / 2;
+    if (audit_sockaddr_decode((const unsigned char *)bytes, v.n / 2, true, &sa) < 0)
         return;
     if (sa.family_name && (!strcmp(sa.family_name, "inet") || !strcmp(sa.family_name, "inet6"))) {
         size_t n = strlen(sa.addr);
@@ -715,17 +704,17 @@ static void take_sockaddr(struct search_matcher *m, const char *line, const stru
             char *d = m->scratch.data + m->scratch.len;
             memcpy(d, sa.addr, n);
             m->scratch.len += n;
-            m->it.host = (struct span){d, n};
+            m->it.host = (struct search_span){d, n};
         }
     } else if (sa.path && sa.path_len) {
         size_t n = strnlen((const char *)sa.path + sa.abstract, sa.path_len - sa.abstract);
         if (n)
-            add_file(m, (struct span){(const char *)sa.path + sa.abstract, n});
+            add_file(m, (struct search_span){(const char *)sa.path + sa.abstract, n});
     }
 }
 
 /* AVC: "avc:  denied  { read }" says the result. */
-static void take_avc_result(struct items *it, const char *line, size_t len)
+static void take_avc_result(struct search_items *it, const char *line, size_t len)
 {
     const char *a = memmem(line, len, "avc: ", 5);
     const char *brace = a ? memchr(a, '{', len - (size_t)(a - line)) : NULL;
@@ -738,10 +727,10 @@ static void take_avc_result(struct items *it, const char *line, size_t len)
 static void take_field(struct search_matcher *m, enum record_class rc, const char *line,
                        const struct audit_field *f, unsigned *seen, bool *had_host)
 {
-    struct items *it = &m->it;
+    struct search_items *it = &m->it;
     unsigned want = takes[rc];
-    struct span name = {line + f->name_off, f->name_len};
-    struct span raw = {line + f->value_off, f->value_len};
+    struct search_span name = {line + f->name_off, f->name_len};
+    struct search_span raw = {line + f->value_off, f->value_len};
 #define FIRST(bit) ((want & (bit)) && !(*seen & (bit)) && (*seen |= (bit)))
     if (f->part == AUDIT_PART_ENRICHED) {
         if (span_is(name, "UID"))
@@ -782,6 +771,9 @@ static void take_field(struct search_matcher *m, enum record_class rc, const cha
     } else if (span_is(name, "terminal")) {
         if (FIRST(I_TERMINAL))
             it->terminal = raw;
+    } else if (span_is(name, "comm")) {
+        if (FIRST(I_COMM))
+            it->comm = value_of(m, line, f);
     } else if (span_is(name, "exe")) {
         if (FIRST(I_EXE))
             it->exe = value_of(m, line, f);
@@ -807,7 +799,7 @@ static void take_field(struct search_matcher *m, enum record_class rc, const cha
     } else if (span_is(name, "addr")) {
         if (rc == RC_DAEMON_CONN) {
             const char *colon = memchr(raw.p, ':', raw.n);
-            it->host = (struct span){raw.p, colon ? (size_t)(colon - raw.p) : raw.n};
+            it->host = (struct search_span){raw.p, colon ? (size_t)(colon - raw.p) : raw.n};
         } else if ((want & I_HOSTNAME) && *had_host && span_is(it->host, "?")) {
             it->host = raw;
         }
@@ -829,7 +821,7 @@ static void take_field(struct search_matcher *m, enum record_class rc, const cha
 /* NETFILTER_CFG and EVENT_LISTENER (ausearch's parse_kernel): each item is
  * taken only if no earlier record gave it, and one the record lacks gets a
  * default (uid 0, auid and ses unset, tty "(none)", exe "(null)"). */
-static void fill_kernel(struct items *it, const struct items *before, unsigned seen)
+static void fill_kernel(struct search_items *it, const struct search_items *before, unsigned seen)
 {
     if (before->pid != SEARCH_UNSET)
         it->pid = before->pid;
@@ -841,21 +833,21 @@ static void fill_kernel(struct items *it, const struct items *before, unsigned s
     if (before->terminal.p)
         it->terminal = before->terminal;
     else if (!(seen & I_TTY))
-        it->terminal = (struct span){"(none)", 6};
+        it->terminal = (struct search_span){"(none)", 6};
     if (before->exe.p)
         it->exe = before->exe;
     else if (!(seen & I_EXE))
-        it->exe = (struct span){"(null)", 6};
+        it->exe = (struct search_span){"(null)", 6};
 }
 
 static int gather(struct search_matcher *m, const struct audit_event *ev)
 {
-    struct items *it = &m->it;
+    struct search_items *it = &m->it;
     it->pid = it->ppid = it->uid = it->euid = it->auid = it->ses = it->syscall = SEARCH_UNSET;
     it->success = -1;
     it->uid_unnamed = false;
-    it->uid_name = it->euid_name = it->auid_name = (struct span){NULL, 0};
-    it->exe = it->terminal = it->host = it->cwd = (struct span){NULL, 0};
+    it->uid_name = it->euid_name = it->auid_name = (struct search_span){NULL, 0};
+    it->exe = it->terminal = it->host = it->cwd = it->comm = (struct search_span){NULL, 0};
     it->nfiles = it->nkeys = 0;
     buf_reset(&m->scratch);
     /* decoded values are at most half their hex; joined paths add a cwd each */
@@ -874,9 +866,9 @@ static int gather(struct search_matcher *m, const struct audit_event *ev)
         bool had_host = false;
         if (rc == RC_AVC)
             take_avc_result(it, line, r->len);
-        struct items before = {0};
+        struct search_items before = {0};
         if (rc == RC_KERNEL)
-            memcpy(&before, it, offsetof(struct items, nfiles));
+            memcpy(&before, it, offsetof(struct search_items, nfiles));
         for (int k = 0; k < n; k++)
             take_field(m, rc, line, &m->f[k], &seen, &had_host);
         if (rc == RC_KERNEL)
@@ -885,7 +877,7 @@ static int gather(struct search_matcher *m, const struct audit_event *ev)
     return 0;
 }
 
-static bool text_match(const struct search_query *q, const char *needle, struct span hay)
+static bool text_match(const struct search_query *q, const char *needle, struct search_span hay)
 {
     size_t n = strlen(needle);
     if (!hay.p)
@@ -897,15 +889,15 @@ static bool text_match(const struct search_query *q, const char *needle, struct 
 
 /* A name given matches the record's own (ENRICHED) name, else the id it was
  * looked up as; ausearch compares names only where it looks them up. */
-static bool id_match(int64_t want, const char *want_name, int64_t have, struct span have_name,
-                     bool unnamed)
+static bool id_match(int64_t want, const char *want_name, int64_t have,
+                     struct search_span have_name, bool unnamed)
 {
     if (want_name && (unnamed || have_name.p))
         return !unnamed && span_is(have_name, want_name);
     return have != SEARCH_UNSET && have == want;
 }
 
-static bool users_match(const struct search_query *q, const struct items *it)
+static bool users_match(const struct search_query *q, const struct search_items *it)
 {
     if (q->uid_all)
         return id_match(q->uid, q->uid_name, it->uid, it->uid_name, it->uid_unnamed) ||
@@ -921,7 +913,7 @@ static bool users_match(const struct search_query *q, const struct items *it)
 }
 
 /* -f: a file name of the event, else its cwd (as ausearch). */
-static bool file_match(const struct search_query *q, const struct items *it)
+static bool file_match(const struct search_query *q, const struct search_items *it)
 {
     for (unsigned i = 0; i < it->nfiles; i++)
         if (text_match(q, q->file, it->files[i]))
@@ -929,7 +921,7 @@ static bool file_match(const struct search_query *q, const struct items *it)
     return text_match(q, q->file, it->cwd);
 }
 
-static bool keys_match(const struct search_query *q, const struct items *it)
+static bool keys_match(const struct search_query *q, const struct search_items *it)
 {
     for (unsigned i = 0; i < it->nkeys; i++)
         if (text_match(q, q->key, it->keys[i]))
@@ -937,7 +929,7 @@ static bool keys_match(const struct search_query *q, const struct items *it)
     return false;
 }
 
-static bool fields_match(const struct search_query *q, const struct items *it)
+static bool fields_match(const struct search_query *q, const struct search_items *it)
 {
     if (!users_match(q, it))
         return false;
@@ -1002,4 +994,10 @@ int search_matcher_match(struct search_matcher *m, const struct audit_event *ev)
     }
     m->stats.matched++;
     return 1;
+}
+
+const struct search_items *search_matcher_items(struct search_matcher *m,
+                                                const struct audit_event *ev)
+{
+    return gather(m, ev) < 0 ? NULL : &m->it;
 }

@@ -83,6 +83,31 @@ void search_matcher_free(struct search_matcher *m);
 /* 1 if ev matches, 0 if not, -ENOMEM. */
 int search_matcher_match(struct search_matcher *m, const struct audit_event *ev);
 
+/* What ausearch's parser (ausearch-parse.c) takes from an event, the values
+ * the options test and aureport counts: borrowed from the event or the
+ * matcher's scratch buffer, valid until the next call on the matcher. Ids
+ * are SEARCH_UNSET where no record gave them (auid -1 is 4294967295). */
+#define SEARCH_MAX_FILES_PER_EVENT 1024 /* file names gathered (more are ignored) */
+#define SEARCH_MAX_KEYS_PER_EVENT  64
+struct search_span {
+    const char *p;
+    size_t n;
+};
+struct search_items {
+    int64_t pid, ppid, uid, euid, auid, ses, syscall;
+    int success;      /* -1 not said, 0 failed, 1 succeeded */
+    bool uid_unnamed; /* taken where ausearch looks up no name (daemon records) */
+    struct search_span uid_name, euid_name, auid_name; /* ENRICHED */
+    struct search_span exe, comm, terminal, host, cwd;
+    unsigned nfiles, nkeys;
+    struct search_span files[SEARCH_MAX_FILES_PER_EVENT];
+    struct search_span keys[SEARCH_MAX_KEYS_PER_EVENT];
+};
+
+/* Gathers ev's items (whatever the query asks). NULL on allocation failure. */
+const struct search_items *search_matcher_items(struct search_matcher *m,
+                                                const struct audit_event *ev);
+
 /* Counters: events tested and matched. */
 struct search_matcher_stats {
     uint64_t tested, matched;

@@ -1,0 +1,293 @@
+/*
+ * logward report: aureport's reports over audit logs, files, rotated
+ * directories or a whole store (the inputs of `logward search`): the summary
+ * (--summary, aureport's counts) and tables of logins, keys, executables,
+ * files or users by hits, over all events or only failed (--failed) or
+ * successful (--success) ones, in total and per host (--per-host), as
+ * aureport's text or JSON. Events are chosen with search's selection options
+ * (-ts/-te with time words, -n, -m, -ua...), collated whole, counted by
+ * search/report. It never writes a log.
+ */
+#include "audit/collate.h"
+#include "audit/reader.h"
+#include "base/err.h"
+#include "cli/cli.h"
+#include "search/input.h"
+#include "search/query.h"
+#include "search/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_STORE   "/var/log/logward"
+#define REPORT_ARGS_MAX 8192 /* argv words passed on to the selection options */
+
+struct report_run {
+    struct report rep;
+    struct search_matcher *matcher;
+    const char *host; /* the store host being read, or NULL */
+    uint64_t selected;
+    bool quiet;
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: logward report [REPORT] [--failed|--success] [--per-host] [--format text|json]\n"
+          "                      [SELECTION...] [PATH...]\n"
+          "\n"
+          "Reports on audit events as aureport(8) does. PATH is read as by `logward search`:\n"
+          "a file, a directory of rotated logs (oldest first, .zst decompressed), a store\n"
+          "(every HOST/audit.log*), or standard input; none on a terminal reads $LOGWARD_STORE\n"
+          "or " DEFAULT_STORE ".\n"
+          "\n"
+          "REPORT (at most one; none is the summary, aureport --summary: counts of\n"
+          "changes, logins, authentications, AVCs, failed syscalls... and of distinct\n"
+          "users, terminals, hosts, executables, commands, files, keys and process ids).\n"
+          "Each is a table by hits, as aureport's with --summary (accepted, implied):\n"
+          "  -l, --login            logins (USER_LOGIN) by auid, and the failed ones\n"
+          "  -k, --key              rule keys by hits\n"
+          "  -x, --executable       executables by hits\n"
+          "  -f, --file             file names by hits\n"
+          "  -u, --user             auids of all events by hits\n"
+          "\n"
+          "      --failed           count only failed events; --success: only successful ones\n"
+          "      --per-host         one report per host (store host directory, else node=),\n"
+          "                         after the total\n"
+          "      --format text|json aureport's text (default) or one JSON object\n"
+          "  -i, --interpret        auids as names: the records' own (ENRICHED), else this\n"
+          "                         machine's accounts (as aureport -i); --local-names too\n"
+          "  -q, --quiet            do not report lines that are not audit records\n"
+          "  -h, --help             this text\n"
+          "\n"
+          "SELECTION: `logward search`'s options choose the events counted: -ts/-te with\n"
+          "time words (now, recent, today, yesterday, this-week, week-ago, this-month,\n"
+          "this-year) or dates, -n NODE, -m TYPE, -ua/-ui/-ul UID, -sc, -p, --session,\n"
+          "-sv, -hn, -tm, -a (see `logward search --help`; -k, -f and -x name reports here,\n"
+          "as in aureport).\n"
+          "\n"
+          "exit status: 0 events counted, 1 no event selected (the report is printed\n"
+          "anyway), 2 usage or I/O error\n",
+          f);
+}
+
+static void on_bad_line(void *arg, const char *source, uint64_t line_no, uint64_t offset, int code)
+{
+    struct report_run *run = arg;
+    if (!run->quiet)
+        cli_error("report: %s:%llu: byte %llu: %s", source, (unsigned long long)line_no,
+                  (unsigned long long)offset, err_str(code));
+}
+
+static int on_event(const struct audit_event *ev, void *arg)
+{
+    struct report_run *run = arg;
+    char node[REPORT_HOST_MAX];
+    const char *host = run->host;
+    if (!host) {
+        size_t n = ev->node_len < sizeof(node) - 1 ? ev->node_len : sizeof(node) - 1;
+        memcpy(node, ev->node ? ev->node : "", n);
+        node[n] = 0;
+        host = node;
+    }
+    int r = report_saw(&run->rep, host, ev);
+    int m = r < 0 ? r : search_matcher_match(run->matcher, ev);
+    if (m <= 0)
+        return m;
+    const struct search_items *it = search_matcher_items(run->matcher, ev);
+    if (!it)
+        return -ENOMEM;
+    r = report_add(&run->rep, host, ev, it);
+    run->selected += r > 0;
+    return r < 0 ? r : 0;
+}
+
+struct report_args {
+    enum report_kind kind;
+    enum report_only only;
+    bool kind_set, per_host, json, help, quiet, interpret;
+    int argc;
+    char *argv[REPORT_ARGS_MAX];
+};
+
+static int set_kind(struct report_args *a, enum report_kind k, const char *opt)
+{
+    if (a->kind_set && a->kind != k) {
+        cli_error("report: %s: only one report at a time (one of -l, -k, -x, -f, -u; none is "
+                  "the summary)",
+                  opt);
+        return -EINVAL;
+    }
+    a->kind = k, a->kind_set = true;
+    return 0;
+}
+
+/* Takes the report's own options out of argv; the rest (selection options,
+ * PATHs) go on to search_options_parse. */
+static int parse_args(struct report_args *a, int argc, char **argv)
+{
+    static const struct {
+        const char *s, *l;
+        enum report_kind k;
+    } kinds[] = {{"-l", "--login", REPORT_LOGIN},
+                 {"-k", "--key", REPORT_KEY},
+                 {"-x", "--executable", REPORT_EXE},
+                 {"-f", "--file", REPORT_FILE},
+                 {"-u", "--user", REPORT_USER}};
+    a->argv[a->argc++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        bool done = false;
+        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !done; k++)
+            if ((kinds[k].s && !strcmp(s, kinds[k].s)) || !strcmp(s, kinds[k].l)) {
+                if (set_kind(a, kinds[k].k, s) < 0)
+                    return -EINVAL;
+                done = true;
+            }
+        if (done)
+            continue;
+        if (!strcmp(s, "--failed") || !strcmp(s, "--success")) {
+            enum report_only o = s[2] == 'f' ? REPORT_FAILED : REPORT_SUCCESS;
+            if (a->only != REPORT_ALL && a->only != o) {
+                cli_error("report: --failed and --success exclude each other");
+                return -EINVAL;
+            }
+            a->only = o;
+        } else if (!strcmp(s, "--summary")) {
+            continue; /* aureport's summary level: every report here is one */
+        } else if (!strcmp(s, "--per-host")) {
+            a->per_host = true;
+        } else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            a->help = true;
+        } else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
+            a->quiet = true;
+        } else if (!strcmp(s, "--format") || !strncmp(s, "--format=", 9)) {
+            const char *v = s[8] == '=' ? s + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || (strcmp(v, "text") && strcmp(v, "json"))) {
+                cli_error("report: --format: '%s' is not text or json", v ? v : "");
+                return -EINVAL;
+            }
+            a->json = !strcmp(v, "json");
+        } else if (!strcmp(s, "-i") || !strcmp(s, "--interpret")) {
+            a->interpret = true; /* aureport's -i: auids as names */
+        } else if (a->argc < REPORT_ARGS_MAX) {
+            a->argv[a->argc++] = argv[i];
+        } else {
+            cli_error("report: more than %d arguments", REPORT_ARGS_MAX);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int read_all(struct report_run *run, struct search_options *o, struct audit_reader *reader,
+                    struct audit_collate *c)
+{
+    const char *fallback = getenv("LOGWARD_STORE");
+    const char *none[] = {isatty(STDIN_FILENO) ? (fallback ? fallback : DEFAULT_STORE) : "-"};
+    const char *const *paths = o->npaths ? o->paths : none;
+    unsigned npaths = o->npaths ? o->npaths : 1;
+    struct search_sources src;
+    int status = EXIT_OK;
+    search_sources_init(&src);
+    for (unsigned i = 0; i < npaths; i++) {
+        int r = search_sources_add(&src, paths[i], &o->q);
+        if (r < 0) {
+            cli_error("report: %s: %s", paths[i], err_str(r));
+            status = EXIT_TROUBLE;
+        }
+    }
+    for (size_t i = 0; i < src.n; i++) {
+        int r = 0;
+        if (i && src.v[i].group != src.v[i - 1].group)
+            r = audit_collate_flush(c); /* the previous host's events, under its name */
+        run->host = src.v[i].host;
+        if (r == 0)
+            r = search_source_read(&src.v[i], reader);
+        if (r < 0) {
+            cli_error("report: %s: %s", src.v[i].path, err_str(r));
+            status = EXIT_TROUBLE;
+            if (r == -ENOMEM)
+                break;
+        }
+    }
+    if (audit_collate_flush(c) < 0)
+        status = EXIT_TROUBLE;
+    search_sources_free(&src);
+    return status;
+}
+
+static int print_report(const struct report_run *run, const struct search_options *o,
+                        const struct report_args *a)
+{
+    struct report_window w = {o->q.has_start, o->q.has_end, o->q.start, o->q.end};
+    struct buf out;
+    buf_init(&out, 0);
+    int r = 0;
+    if (a->json) {
+        r = report_format_json(&run->rep, &w, a->per_host, &out);
+    } else {
+        r = report_format_text(&run->rep, &run->rep.total, &w, &out);
+        for (size_t i = 0; r == 0 && a->per_host && i < run->rep.nhosts; i++) {
+            const struct report_part *p = &run->rep.hosts[i];
+            r = buf_printf(&out, "\nHost: %s\n", p->host[0] ? p->host : "(none)");
+            if (r == 0)
+                r = report_format_text(&run->rep, p, &w, &out);
+        }
+    }
+    if (r == 0 && fwrite(out.data, 1, out.len, stdout) != out.len)
+        r = -EIO;
+    if (r == 0 && fflush(stdout) != 0)
+        r = -errno;
+    buf_free(&out);
+    if (r < 0)
+        cli_error("report: writing the report: %s", err_str(r));
+    return r;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    static struct report_args a;    /* large: not on the stack */
+    static struct search_options o; /* large (paths, types) */
+    char err[SEARCH_ERR_MAX];
+    memset(&a, 0, sizeof(a));
+    if (parse_args(&a, argc, argv) < 0)
+        return EXIT_TROUBLE;
+    if (a.help) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    const char *pinned = getenv("LOGWARD_SEARCH_NOW"); /* test hook, as for search */
+    time_t now = pinned ? (time_t)strtoll(pinned, NULL, 10) : time(NULL);
+    if (search_options_parse(&o, a.argc, a.argv, now, err) < 0) {
+        cli_error("report: %s", err);
+        return EXIT_TROUBLE;
+    }
+    if (o.help) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    struct report_run run = {.quiet = a.quiet || o.quiet};
+    report_init(&run.rep, a.kind, a.only);
+    run.rep.names = a.interpret || o.local_names;
+    run.matcher = search_matcher_new(&o.q);
+    struct audit_collate *c = audit_collate_new(NULL, on_event, &run);
+    struct audit_reader *reader = c ? audit_reader_new(c, on_bad_line, &run) : NULL;
+    int status = EXIT_TROUBLE;
+    if (!run.matcher || !reader)
+        cli_error("report: out of memory");
+    else
+        status = read_all(&run, &o, reader, c);
+    if (run.matcher && reader && print_report(&run, &o, &a) < 0)
+        status = EXIT_TROUBLE;
+    if (status == EXIT_OK && run.selected == 0)
+        status = EXIT_NEGATIVE;
+    audit_reader_free(reader);
+    audit_collate_free(c);
+    search_matcher_free(run.matcher);
+    report_free(&run.rep);
+    return status;
+}
