@@ -210,7 +210,7 @@ static int files_load(struct input *in)
     }
     r = files_glob(in, saved, nsaved);
     for (int i = 0; i < nsaved; i++)
-        if (saved[i].ino)
+        if (saved[i].ino && ++in->st.gone)
             fprintf(stderr, "logward-agent: %s: a followed file (inode %llu) is no longer "
                             "found; what was not read of it is lost\n",
                     in->spec, (unsigned long long)saved[i].ino);

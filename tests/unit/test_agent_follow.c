@@ -220,6 +220,7 @@ static void test_delete_recreate_and_restore(void)
     in = open_input(audit_spec(), q);
     CHECK_INT(drain(in, 100), 1);
     EXPECT(q, 4, "e1");
+    CHECK_INT(input_stats(in)->gone, 1); /* the saved file is nowhere */
     input_free(in);
     fake_queue_free(q);
 }
