@@ -1,9 +1,10 @@
 /*
  * collector: logwardd's runtime. Opens the listeners and reads the TLS key
  * (before privileges are dropped), the store, and runs the event loop:
- * UDP datagrams, TCP and TLS frames (RFC 6587), audisp-remote records and
- * (on a thread of their own) RELP messages become stored lines through
- * ingest. agent:// is not served yet; asking for it is refused at start.
+ * UDP datagrams, TCP and TLS frames (RFC 6587), audisp-remote records,
+ * logward-agent's lwap/1 records (agent://, agent+tls://, stored exactly
+ * once: conn_agent.c, agent_state.c) and (on a thread of their own) RELP
+ * messages become stored lines through ingest.
  */
 #ifndef LW_COLLECTOR_H
 #define LW_COLLECTOR_H
