@@ -375,8 +375,8 @@ static int follow_at_eof(struct follow *f, size_t *tail_len)
     if (!f->in_chain) {
         bool here = stat(f->path, &ps) == 0 && (uint64_t)ps.st_dev == f->dev &&
                     (uint64_t)ps.st_ino == f->ino;
-        if (here && follow_truncated(f, &fs))
-            return follow_restart(f);
+        if (here && (uint64_t)fs.st_size < f->off + (f->len - f->start))
+            return follow_restart(f); /* truncated: the first bytes are checked on the next wake */
         if (here) {
             f->idle = true;
             return 0;
