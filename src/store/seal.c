@@ -347,6 +347,72 @@ int seal_record_parse(const char *p, size_t n, struct seal_record *r)
     return 0;
 }
 
+/* ---- the store manifest ---- */
+
+int seal_fam_format(const char *path, size_t n, uint64_t seq,
+                    const unsigned char tag[SEAL_HASH_BYTES], char *out, size_t cap)
+{
+    char esc[3 * SEAL_PATH_MAX + 1], t[65];
+    if (n > SEAL_PATH_MAX || path_put(esc, sizeof(esc), path, n) < 0)
+        return -ENAMETOOLONG;
+    hex_put(t, tag, SEAL_HASH_BYTES);
+    int k = snprintf(out, cap, "fam v1 file=%s seq=%" PRIu64 " tag=%s\n", esc, seq, t);
+    return k < 0 || (size_t)k >= cap ? -ENAMETOOLONG : k;
+}
+
+int seal_fam_parse(const char *p, size_t n, struct seal_record *r)
+{
+    struct cur c = {p, p + n};
+    memset(r, 0, offsetof(struct seal_record, file));
+    r->kind = SEAL_REC_SEAL;
+    if (!take(&c, "fam v1 ") || !take_path(&c, r) || !take_u64(&c, " seq=", &r->seq) ||
+        !take_hash(&c, " tag=", r->tag) || c.p != c.end)
+        return -EBADMSG;
+    return 0;
+}
+
+int seal_manifest_format(struct seal_manifest *m, const struct seal_key *key, char *out, size_t cap)
+{
+    char d[65], t[65];
+    hex_put(d, m->digest, SEAL_HASH_BYTES);
+    int n = snprintf(
+        out, cap, "manifest v1 epoch=%" PRIu64 " time=%" PRIu64 " families=%" PRIu64 " digest=%s",
+        m->epoch, m->time, m->families, d);
+    if (n < 0 || (size_t)n + 70 > cap)
+        return -ENAMETOOLONG;
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key->k, (int)sizeof(key->k), (const unsigned char *)out, (size_t)n, m->tag,
+         &len);
+    hex_put(t, m->tag, SEAL_HASH_BYTES);
+    m->canon_len = (size_t)n;
+    return n + snprintf(out + n, cap - (size_t)n, " tag=%s\n", t);
+}
+
+int seal_manifest_parse(const char *p, size_t n, struct seal_manifest *m)
+{
+    struct cur c = {p, p + n};
+    memset(m, 0, sizeof(*m));
+    if (!take(&c, "manifest v1") || !take_u64(&c, " epoch=", &m->epoch) ||
+        !take_u64(&c, " time=", &m->time) || !take_u64(&c, " families=", &m->families) ||
+        !take_hash(&c, " digest=", m->digest))
+        return -EBADMSG;
+    m->canon_len = (size_t)(c.p - p);
+    if (!take_hash(&c, " tag=", m->tag) || c.p != c.end)
+        return -EBADMSG;
+    return 0;
+}
+
+bool seal_manifest_check(const struct seal_manifest *m, const char *line,
+                         const struct seal_key *key)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!HMAC(EVP_sha256(), key->k, (int)sizeof(key->k), (const unsigned char *)line, m->canon_len,
+              mac, &len))
+        return false;
+    return len == SEAL_HASH_BYTES && CRYPTO_memcmp(mac, m->tag, SEAL_HASH_BYTES) == 0;
+}
+
 /* ---- the verifier's keys ---- */
 
 void seal_keyring_init(struct seal_keyring *kr, const struct seal_key *k0)

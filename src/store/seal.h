@@ -81,6 +81,34 @@ bool seal_record_check(const struct seal_record *r, const char *line, const stru
 
 const char *seal_why_name(enum seal_why why);
 
+/*
+ * The store manifest (<root>/.logward-manifest, rewritten each round): one
+ * "fam v1 file=PATH seq=S tag=X" line per family (its newest seal: the
+ * file of seq S, that seal's tag), then the closing line "manifest v1
+ * epoch=E time=T families=N digest=D tag=X", D the SHA-256 of every byte
+ * before it, X its HMAC under k_E. Lets verify see a family deleted with
+ * its sidecars and a tail cut back (sidecar too) to an earlier seal.
+ */
+#define SEAL_MANIFEST     ".logward-manifest"
+#define SEAL_MANIFEST_TMP ".logward-manifest.tmp"
+struct seal_manifest {
+    uint64_t epoch, time, families;
+    unsigned char digest[SEAL_HASH_BYTES], tag[SEAL_HASH_BYTES];
+    size_t canon_len; /* parse: bytes of the line the tag covers */
+};
+/* One family line ('\n' included); its length or -ENAMETOOLONG. */
+int seal_fam_format(const char *path, size_t n, uint64_t seq,
+                    const unsigned char tag[SEAL_HASH_BYTES], char *out, size_t cap);
+/* Strict parse of a family line without its '\n' into r (kind SEAL_REC_SEAL,
+ * file, seq, tag set; the rest zero): 0 or -EBADMSG. */
+int seal_fam_parse(const char *p, size_t n, struct seal_record *r);
+/* The closing line, tagged under key (of m->epoch); sets m->tag. */
+int seal_manifest_format(struct seal_manifest *m, const struct seal_key *key, char *out,
+                         size_t cap);
+int seal_manifest_parse(const char *p, size_t n, struct seal_manifest *m);
+bool seal_manifest_check(const struct seal_manifest *m, const char *line,
+                         const struct seal_key *key);
+
 /* Keys of many epochs from k_0 for the verifier: checkpoints every 1024
  * epochs, so going back costs at most 1024 steps. */
 struct seal_keyring {

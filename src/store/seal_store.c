@@ -16,8 +16,11 @@
  * TODO(issue 4 point 4): chattr +a on active files belongs beside
  * store_seal_final/store_seal_rotated.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init...: see seal.c */
 #include "store/seal.h"
 #include "store/store_int.h"
+
+#include <openssl/sha.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +50,16 @@ struct seal_file {
     char path[];
 };
 
+/* A family's newest seal, for the store manifest: every family the store
+ * has seen, never forgotten (an active file is never deleted). */
+struct seal_fam {
+    struct seal_fam *next;
+    uint64_t hash, seq;
+    unsigned char tag[SEAL_HASH_BYTES];
+    size_t path_len;
+    char path[];
+};
+
 struct store_seal {
     struct store *s;
     struct seal_key key;
@@ -55,6 +68,9 @@ struct store_seal {
     uint64_t lines_at_round;
     unsigned synced, to_sync; /* sidecars written in this round */
     struct seal_file *park[PARK_SLOTS];
+    struct seal_fam *fams[PARK_SLOTS];
+    uint64_t nfams;
+    bool fams_changed; /* since the manifest was last written */
 };
 
 static void say_err(struct store *s, const char *what, const char *path, int r)
@@ -81,6 +97,91 @@ static struct seal_file *file_new(const char *path, size_t n)
     f->hash = store_path_hash(path, n);
     buf_init(&f->partial, 0);
     return f;
+}
+
+/* Records the newest seal (seq, tag) of the family at path. */
+static void fam_set(struct store_seal *ss, const char *path, size_t n, uint64_t hash, uint64_t seq,
+                    const unsigned char tag[SEAL_HASH_BYTES])
+{
+    struct seal_fam **pp = &ss->fams[hash % PARK_SLOTS];
+    while (*pp && ((*pp)->hash != hash || (*pp)->path_len != n || memcmp((*pp)->path, path, n)))
+        pp = &(*pp)->next;
+    if (!*pp) {
+        struct seal_fam *f = calloc(1, sizeof(*f) + n + 1);
+        if (!f) {
+            say_err(ss->s, "remembering the family", path, -ENOMEM);
+            return;
+        }
+        memcpy(f->path, path, n);
+        f->path_len = n;
+        f->hash = hash;
+        *pp = f;
+        ss->nfams++;
+    }
+    (*pp)->seq = seq;
+    memcpy((*pp)->tag, tag, SEAL_HASH_BYTES);
+    ss->fams_changed = true;
+}
+
+/* The family's newest seal as a recovered chain knows it. */
+static void fam_from_file(struct store_seal *ss, const struct seal_file *f)
+{
+    static const unsigned char zero[SEAL_HASH_BYTES];
+    if (f->sealed)
+        fam_set(ss, f->path, f->path_len, f->hash, f->seq, f->last_tag);
+    else if (f->seq > 0 && memcmp(f->last_tag, zero, SEAL_HASH_BYTES))
+        fam_set(ss, f->path, f->path_len, f->hash, f->seq - 1, f->last_tag); /* file .1's */
+}
+
+/* Writes <root>/.logward-manifest anew (temp file, fdatasync, rename,
+ * directory fsync): one line per family, then the closing line tagged
+ * under the current key. Before the key advances, so the manifest's epoch
+ * is always the key file's or the one before. */
+static int manifest_write(struct store_seal *ss, time_t now)
+{
+    struct store *s = ss->s;
+    int fd = openat(s->root_fd, SEAL_MANIFEST_TMP,
+                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, s->cfg.file_mode & 0640);
+    if (fd < 0)
+        return -errno;
+    struct buf b;
+    buf_init(&b, 0);
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    char line[SEAL_LINE_MAX];
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < PARK_SLOTS; i++)
+        for (const struct seal_fam *f = ss->fams[i]; r == 0 && f; f = f->next) {
+            int n = seal_fam_format(f->path, f->path_len, f->seq, f->tag, line, sizeof(line));
+            if (n < 0)
+                continue; /* cannot happen: paths are bounded */
+            SHA256_Update(&c, line, (size_t)n);
+            r = buf_append(&b, line, (size_t)n);
+            if (r == 0 && b.len >= READ_CHUNK) {
+                r = write(fd, b.data, b.len) == (ssize_t)b.len ? 0 : -EIO;
+                buf_reset(&b);
+            }
+        }
+    struct seal_manifest m = {.epoch = ss->key.epoch, .time = (uint64_t)now, .families = ss->nfams};
+    SHA256_Final(m.digest, &c);
+    int n = seal_manifest_format(&m, &ss->key, line, sizeof(line));
+    if (r == 0 && n > 0)
+        r = buf_append(&b, line, (size_t)n);
+    if (r == 0)
+        r = write(fd, b.data, b.len) == (ssize_t)b.len ? 0 : -EIO;
+    buf_free(&b);
+    if (r == 0 && fdatasync(fd) < 0)
+        r = -errno;
+    close(fd);
+    if (r == 0 && renameat(s->root_fd, SEAL_MANIFEST_TMP, s->root_fd, SEAL_MANIFEST) < 0)
+        r = -errno;
+    if (r == 0 && fsync(s->root_fd) < 0)
+        r = -errno;
+    if (r < 0)
+        say_err(s, "writing", SEAL_MANIFEST, r);
+    else
+        ss->fams_changed = false;
+    return r;
 }
 
 /* ---- the key file ---- */
@@ -330,6 +431,8 @@ void store_seal_attach(struct store *s, struct store_entry *e)
     if (dir >= 0) {
         r = recover(s, dir, leaf, e->path, e->path_len, &e->seal);
         close(dir);
+        if (r == 0)
+            fam_from_file(ss, e->seal);
     }
     if (r < 0)
         say_err(s, "recovering the chain of", e->path, r);
@@ -385,6 +488,7 @@ static int seal_write(struct store_seal *ss, struct seal_file *f, uint64_t idle,
         return r;
     }
     memcpy(f->last_tag, rec.tag, SEAL_HASH_BYTES);
+    fam_set(ss, f->path, f->path_len, f->hash, f->seq, rec.tag);
     f->sealed_lines = f->chain.lines;
     f->sealed = true;
     f->promised = idle > 0;
@@ -502,11 +606,13 @@ static void park_seal_all(struct store_seal *ss, time_t now)
         }
 }
 
-static int round_end(struct store_seal *ss)
+/* Ends a round: the sidecars synced, the manifest written (when a seal
+ * was written, or always: at open), then the key advanced. */
+static int round_end(struct store_seal *ss, time_t now, bool always)
 {
     struct store *s = ss->s;
     int r = 0;
-    bool wrote = ss->synced || ss->to_sync;
+    bool wrote = ss->synced || ss->to_sync || always;
     if (ss->to_sync && syncfs(s->root_fd) < 0)
         r = -errno;
     s->stats.syncs += ss->synced + (ss->to_sync ? 1 : 0);
@@ -516,7 +622,11 @@ static int round_end(struct store_seal *ss)
         return r; /* the key stays: the seals may not be durable */
     }
     s->stats.seal_rounds++;
-    return wrote ? key_advance(ss) : 0; /* a key that sealed nothing need not go */
+    if (!wrote && !ss->fams_changed)
+        return 0; /* a key that sealed nothing need not go */
+    if ((r = manifest_write(ss, now)) < 0)
+        return r; /* nor while the manifest is older than the seals */
+    return key_advance(ss);
 }
 
 static int round_run(struct store *s, time_t now, bool closing)
@@ -534,7 +644,7 @@ static int round_run(struct store *s, time_t now, bool closing)
     park_seal_all(ss, now);
     ss->last_round = now;
     ss->lines_at_round = s->stats.lines;
-    return round_end(ss);
+    return round_end(ss, now, false);
 }
 
 int store_seal_tick(struct store *s, time_t now)
@@ -593,6 +703,7 @@ static void walk_file(struct store *s, int dir_fd, const char *rel, size_t rlen,
         say_err(s, "recovering the chain of", path, r);
         return;
     }
+    fam_from_file(s->seal, f);
     if (seal_due(s, f, now) || f->promised)
         seal_write(s->seal, f, 0, now); /* the tail a crash left, or a fresh closing seal */
     file_free(f);
@@ -636,8 +747,6 @@ int store_seal_open(struct store *s)
     ss->key_fd = -1;
     s->seal = ss;
     int r = key_load(ss);
-    if (r == 0)
-        r = key_advance(ss); /* an epoch a crash interrupted is never used again */
     if (r < 0)
         return r;
     char rel[STORE_PATH_MAX];
@@ -646,7 +755,7 @@ int store_seal_open(struct store *s)
     if (fd >= 0)
         walk(s, fd, rel, 0, 0, now);
     ss->last_round = now;
-    return round_end(ss);
+    return round_end(ss, now, true); /* the manifest, then the key advances: once per start */
 }
 
 void store_seal_close(struct store *s)
@@ -663,6 +772,11 @@ void store_seal_close(struct store *s)
         e->seal = NULL;
     }
     park_seal_all(ss, 0);
+    for (size_t i = 0; i < PARK_SLOTS; i++)
+        for (struct seal_fam *f = ss->fams[i], *nx; f; f = nx) {
+            nx = f->next;
+            free(f);
+        }
     seal_key_wipe(&ss->key);
     free(ss);
     s->seal = NULL;

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/sha.h>
 #include <zstd.h>
 
 #define SIDECAR_MAX ((size_t)256 << 20) /* bytes of one sidecar read */
@@ -53,9 +54,18 @@ struct verify_run {
     size_t nres, cap;
     struct promise *prom;
     size_t nprom, pcap;
-    uint64_t newest, files, bytes;
+    uint64_t newest, files, bytes, max_epoch;
     char *chunk;
     struct buf line;
+    /* for the store manifest: every good seal's tag, each family's top seq */
+    unsigned char (*tags)[SEAL_HASH_BYTES];
+    size_t ntags, tcap;
+    struct seqmark *marks;
+    size_t nmarks, mcap;
+};
+
+struct seqmark {
+    uint64_t hash, seq;
 };
 
 /* One number of a family: the file (plain and/or .zst) and its sidecar. */
@@ -112,6 +122,37 @@ static void set(struct verify_result *r, enum verify_status st, uint64_t line, u
     va_start(ap, fmt);
     vsnprintf(r->what, sizeof(r->what), fmt, ap);
     va_end(ap);
+}
+
+/* ---- what the manifest is checked against ---- */
+
+static uint64_t path_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* A good record seen: its tag, and its family's file seq. */
+static void seen(struct verify_run *v, const struct seal_record *r, const unsigned char *tag)
+{
+    if (v->ntags == v->tcap) {
+        size_t cap = v->tcap ? 2 * v->tcap : 256;
+        void *p = realloc(v->tags, cap * sizeof(*v->tags));
+        if (!p)
+            return;
+        v->tags = p, v->tcap = cap;
+    }
+    memcpy(v->tags[v->ntags++], tag, SEAL_HASH_BYTES);
+    if (v->nmarks == v->mcap) {
+        size_t cap = v->mcap ? 2 * v->mcap : 256;
+        struct seqmark *p = realloc(v->marks, cap * sizeof(*p));
+        if (!p)
+            return;
+        v->marks = p, v->mcap = cap;
+    }
+    v->marks[v->nmarks++] = (struct seqmark){path_hash(r->file, r->file_len), r->seq};
 }
 
 /* ---- reading a file, plain or zstd ---- */
@@ -207,6 +248,8 @@ static int parse_sidecar(struct verify_run *v, const struct buf *b, struct seal_
         } else {
             if (r->time > v->newest)
                 v->newest = r->time;
+            if (r->epoch > v->max_epoch)
+                v->max_epoch = r->epoch;
             k++;
             continue;
         }
@@ -372,6 +415,8 @@ static bool path_ok(const struct dirctx *d, const char *leaf, const struct seal_
 
 /* Checks the records of one sidecar among themselves; 0 or the 1-based
  * index of the first bad one and *why. */
+static const unsigned char zero_hash[SEAL_HASH_BYTES];
+
 static size_t records_check(const struct dirctx *d, const char *leaf, const struct member *m,
                             const char **why)
 {
@@ -387,6 +432,8 @@ static size_t records_check(const struct dirctx *d, const char *leaf, const stru
             *why = "goes backwards (epoch or counts)"; /* time may: clocks are stepped */
         else if (p && memcmp(r->prev, p->tag, SEAL_HASH_BYTES))
             *why = "does not link to the record before it (records deleted or reordered)";
+        else if (!p && r->seq == 0 && memcmp(r->prev, zero_hash, SEAL_HASH_BYTES))
+            *why = "the first seal of the chain links to another: seals before it deleted";
         else
             continue;
         return i + 1;
@@ -486,6 +533,43 @@ static void family_links(struct verify_run *v, const struct dirctx *d, const cha
     (void)v;
 }
 
+/* The expiry records of a family, in file order, are of files 0, 1, 2...
+ * (retention deletes the oldest first); a retried deletion (a crash
+ * between record and unlink) repeats the last one under a later tag. So a
+ * record deleted, reordered or copied shows. */
+static void family_expiry(const struct dirctx *d, struct member *ms, size_t n,
+                          struct verify_result **rs)
+{
+    const struct seal_record *any = NULL;
+    struct verify_result *r = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (ms[i].nrecs && !any)
+            any = &ms[i].recs[0];
+        if (rs[i])
+            r = rs[i]; /* the oldest file shown */
+    }
+    if (!any || !r)
+        return;
+    const struct seal_record *prev = NULL;
+    uint64_t next = 0;
+    for (size_t i = 0; i < d->nexpired; i++) {
+        const struct seal_record *x = &d->expired[i];
+        if (x->file_len != any->file_len || memcmp(x->file, any->file, x->file_len))
+            continue;
+        if (x->seq == next) {
+            next++;
+        } else if (!prev || x->seq != prev->seq || memcmp(x->prev, prev->prev, SEAL_HASH_BYTES) ||
+                   !memcmp(x->tag, prev->tag, SEAL_HASH_BYTES)) {
+            set(r, VERIFY_TAMPERED, 0, 0,
+                "%s: the expiry record of file %llu comes where file %llu's belongs: a record "
+                "deleted, copied or reordered",
+                SEAL_EXPIRED, (unsigned long long)x->seq, (unsigned long long)next);
+            return;
+        }
+        prev = x;
+    }
+}
+
 /* The newest sealed file promises the next seal; the verdict waits for
  * verify_finish (newest seal seen). */
 static void family_promise(struct verify_run *v, struct member *ms, size_t n,
@@ -563,9 +647,13 @@ static int verify_family(struct verify_run *v, const struct dirctx *d, const cha
             v->o.progress(v->o.progress_arg, v->files, v->bytes);
     }
     family_links(v, d, leaf, ms, n, rs);
+    family_expiry(d, ms, n, rs);
     family_promise(v, ms, n, rs);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < ms[i].nrecs; j++)
+            seen(v, &ms[i].recs[j], ms[i].recs[j].tag);
         free(ms[i].recs);
+    }
     return 0;
 }
 
@@ -638,6 +726,8 @@ static void load_expired(struct verify_run *v, struct dirctx *d)
     for (size_t i = 0; i < d->nexpired; i++)
         if (d->expired[i].kind != SEAL_REC_EXPIRED)
             d->nexpired = i; /* a seal record in the expiry file: not trusted as one */
+    for (size_t i = 0; i < d->nexpired; i++)
+        seen(v, &d->expired[i], d->expired[i].prev); /* the expired file's final seal */
     buf_free(&b);
 }
 
@@ -717,9 +807,177 @@ static int verify_dir(struct verify_run *v, struct dirctx *d, unsigned depth)
     return r;
 }
 
+/* ---- the store manifest and the key file (docs/formats.md, "Store
+ * manifest") ---- */
+
+static int tag_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SEAL_HASH_BYTES);
+}
+
+static int mark_cmp(const void *a, const void *b)
+{
+    const struct seqmark *x = a, *y = b;
+    return x->hash != y->hash ? (x->hash > y->hash) - (x->hash < y->hash)
+                              : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The result of the file at path (below the root), found or added. */
+static struct verify_result *result_for(struct verify_run *v, const struct dirctx *d,
+                                        const char *path)
+{
+    const char *below = path + strlen(d->rel);
+    char name[VERIFY_NAME_MAX];
+    snprintf(name, sizeof(name), "%s%s%s", d->shown, *d->shown ? "/" : "", below);
+    for (size_t i = 0; i < v->nres; i++)
+        if (!strcmp(v->res[i].file, name))
+            return &v->res[i];
+    return result_add(v, d->shown, below);
+}
+
+/* The key file: its epoch (the collector's current one), checked against
+ * k_0 when keyed. -1: no usable key file (a result says why). */
+static int64_t key_file_epoch(struct verify_run *v, int rfd, const struct dirctx *d, bool any)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    int e = read_all(rfd, SEAL_KEY_FILE, &b, 4096);
+    struct seal_key kf, want;
+    int64_t out = -1;
+    const char *why = NULL;
+    if (e == -ENOENT)
+        why = any ? "missing: the store's key file was deleted (the freshness of the seals "
+                    "cannot be checked)"
+                  : NULL;
+    else if (e < 0)
+        why = "unreadable";
+    else if (seal_key_parse(b.data, b.len, SEAL_KEY_MAGIC, &kf) < 0)
+        why = "not a logward key (edited or torn)";
+    else if (v->keyed && kf.epoch > v->max_epoch + ((uint64_t)1 << 20))
+        why = "its epoch is far beyond every seal's (edited)";
+    else if (v->keyed && (seal_keyring_get(&v->ring, kf.epoch, &want) < 0 ||
+                          memcmp(want.k, kf.k, SEAL_KEY_BYTES)))
+        why = "not the key of its epoch under the verification key (replaced or edited)";
+    else
+        out = (int64_t)kf.epoch;
+    if (why) {
+        struct verify_result *r = result_add(v, d->shown, d->rel[0] ? "" : SEAL_KEY_FILE);
+        if (r) {
+            if (d->rel[0])
+                snprintf(r->file, sizeof(r->file), "(store root)/%s", SEAL_KEY_FILE);
+            set(r, e < 0 && e != -ENOENT ? VERIFY_ERROR : VERIFY_TAMPERED, 0, 0, "%s", why);
+        }
+    }
+    seal_key_wipe(&kf);
+    seal_key_wipe(&want);
+    buf_free(&b);
+    return out;
+}
+
+/* After a store (or a directory of it) was read: the manifest's epoch is
+ * the key file's or the one before (it is written before each advance),
+ * and every family it lists below d->rel still has the seal it names (or
+ * a later file of its chain). */
+static void manifest_check(struct verify_run *v, const char *root, const struct dirctx *d)
+{
+    int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rfd < 0)
+        return;
+    bool any = v->ntags > 0;
+    int64_t kep = key_file_epoch(v, rfd, d, any);
+    struct buf b;
+    buf_init(&b, SIDECAR_MAX);
+    int e = read_all(rfd, SEAL_MANIFEST, &b, SIDECAR_MAX);
+    close(rfd);
+    char shown[64];
+    snprintf(shown, sizeof(shown), "%s", d->rel[0] ? "(store root)/" SEAL_MANIFEST : SEAL_MANIFEST);
+    struct verify_result tmp = {0}, *mr = &tmp;
+    const char *why = NULL;
+    struct seal_manifest m;
+    size_t last = 0, nfam = 0;
+    if (e == -ENOENT) {
+        why = any ? "missing: the store manifest was deleted" : NULL;
+    } else if (e < 0) {
+        why = "unreadable";
+    } else {
+        if (b.len == 0 || b.data[b.len - 1] != '\n')
+            why = "does not end with its closing line (cut or edited)";
+        for (size_t i = 0; !why && i + 1 < b.len; i++)
+            if (b.data[i] == '\n')
+                last = i + 1, nfam++;
+        struct seal_key k;
+        unsigned char dig[SEAL_HASH_BYTES];
+        if (!why) {
+            SHA256((const unsigned char *)b.data, last, dig);
+            if (seal_manifest_parse(b.data + last, b.len - last - 1, &m) < 0)
+                why = "its closing line is malformed (edited)";
+            else if (v->keyed && (seal_keyring_get(&v->ring, m.epoch, &k) < 0 ||
+                                  !seal_manifest_check(&m, b.data + last, &k)))
+                why = "bad tag on its closing line (forged or edited)";
+            else if (memcmp(dig, m.digest, SEAL_HASH_BYTES) || m.families != nfam)
+                why = "its family lines do not match its digest (edited)";
+            else if (kep >= 0 && m.epoch + 1 < (uint64_t)kep)
+                why = "older than the key file: rolled back (seals of later rounds may be "
+                      "missing)";
+        }
+    }
+    if (why && (mr = result_add(v, d->shown, d->rel[0] ? "" : SEAL_MANIFEST)) != NULL) {
+        if (d->rel[0])
+            snprintf(mr->file, sizeof(mr->file), "%s", shown);
+        set(mr, e < 0 && e != -ENOENT ? VERIFY_ERROR : VERIFY_TAMPERED, 0, 0, "%s", why);
+    }
+    if (!why && e == 0) {
+        if (v->ntags)
+            qsort(v->tags, v->ntags, sizeof(*v->tags), tag_cmp);
+        if (v->nmarks)
+            qsort(v->marks, v->nmarks, sizeof(*v->marks), mark_cmp);
+        size_t rl = strlen(d->rel);
+        struct seal_record f;
+        for (const char *p = b.data, *nl; p < b.data + last; p = nl + 1) {
+            nl = memchr(p, '\n', (size_t)(b.data + last - p));
+            if (seal_fam_parse(p, (size_t)(nl - p), &f) < 0) {
+                if ((mr = result_add(v, d->shown, d->rel[0] ? "" : SEAL_MANIFEST)) != NULL)
+                    set(mr, VERIFY_TAMPERED, 0, 0, "a malformed family line");
+                break;
+            }
+            if (f.file_len < rl || memcmp(f.file, d->rel, rl))
+                continue;
+            if (v->ntags && bsearch(f.tag, v->tags, v->ntags, sizeof(*v->tags), tag_cmp))
+                continue;
+            struct seqmark key = {path_hash(f.file, f.file_len), UINT64_MAX}, *hi = NULL;
+            size_t lo = 0, n = v->nmarks; /* the first mark above (hash, any seq) */
+            while (n > 0) {
+                size_t half = n / 2;
+                if (mark_cmp(&v->marks[lo + half], &key) < 0)
+                    lo += half + 1, n -= half + 1;
+                else
+                    n = half;
+            }
+            if (lo > 0 && v->marks[lo - 1].hash == key.hash)
+                hi = &v->marks[lo - 1]; /* the highest seq of this family */
+            if (hi && hi->seq > f.seq)
+                continue; /* a later file of its chain holds newer seals */
+            struct verify_result *r = result_for(v, d, f.file);
+            if (!r)
+                break;
+            if (hi)
+                set(r, VERIFY_TAMPERED, 0, 0,
+                    "the store manifest (epoch %llu) names a newer seal of file %llu of this "
+                    "chain than its sidecar holds: the tail was cut and the sidecar rolled back",
+                    (unsigned long long)m.epoch, (unsigned long long)f.seq);
+            else
+                set(r, VERIFY_TAMPERED, 0, 0,
+                    "listed in the store manifest (epoch %llu) but none of its seals is here: "
+                    "deleted with its sidecars",
+                    (unsigned long long)m.epoch);
+        }
+    }
+    buf_free(&b);
+}
+
 /* The directory's path below the store root (the nearest parent holding
  * .logward-store), with a trailing '/', or false if none. */
-static bool find_rel(const char *dir, char *rel, size_t cap)
+static bool find_rel(const char *dir, char *rel, size_t cap, char root[PATH_MAX])
 {
     char real[PATH_MAX], probe[PATH_MAX + 32];
     if (!realpath(dir, real))
@@ -729,6 +987,7 @@ static bool find_rel(const char *dir, char *rel, size_t cap)
         snprintf(probe, sizeof(probe), "%.*s/%s", (int)cut, real, STORE_VERSION_FILE);
         if (access(probe, F_OK) == 0) {
             const char *below = real + cut + (cut < n);
+            snprintf(root, PATH_MAX, "%.*s", (int)(cut ? cut : 1), real);
             snprintf(rel, cap, "%s%s", below, *below ? "/" : "");
             return true;
         }
@@ -765,7 +1024,8 @@ int verify_path(struct verify_run *v, const char *path)
     while (dl > 1 && dir[dl - 1] == '/')
         dir[--dl] = '\0';
     struct dirctx d = {.shown = only && !strchr(path, '/') ? "" : dir, .only = only};
-    d.rel = find_rel(dir, rel, sizeof(rel)) ? rel : NULL;
+    char root[PATH_MAX];
+    d.rel = find_rel(dir, rel, sizeof(rel), root) ? rel : NULL;
     d.fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (d.fd < 0) {
         int e = -errno;
@@ -776,6 +1036,8 @@ int verify_path(struct verify_run *v, const char *path)
     }
     int r = verify_dir(v, &d, 0);
     close(d.fd);
+    if (r == 0 && d.rel && !only)
+        manifest_check(v, root, &d);
     return r;
 }
 
@@ -831,5 +1093,7 @@ void verify_run_free(struct verify_run *v)
     free(v->chunk);
     free(v->res);
     free(v->prom);
+    free(v->tags);
+    free(v->marks);
     free(v);
 }

@@ -70,6 +70,29 @@ static void test_record(void)
     CHECK(seal_record_parse(bad, (size_t)n - 1, &p) < 0 || !strpbrk(t, "ABCDEF"));
 }
 
+static void test_manifest(void)
+{
+    unsigned char tag[SEAL_HASH_BYTES];
+    memset(tag, 0x5a, sizeof(tag));
+    char line[SEAL_LINE_MAX];
+    int n = seal_fam_format("web 1/a.log", 11, 4, tag, line, sizeof(line));
+    CHECK(n > 0 && strstr(line, "fam v1 file=web%201/a.log seq=4 tag=5a5a") == line);
+    struct seal_record f;
+    CHECK_INT(seal_fam_parse(line, (size_t)n - 1, &f), 0);
+    CHECK_STR(f.file, "web 1/a.log");
+    CHECK(f.seq == 4 && !memcmp(f.tag, tag, sizeof(tag)));
+    CHECK(seal_fam_parse("fam v1 file=a seq=01 tag=00", 27, &f) < 0);
+    struct seal_key k;
+    seal_key_derive(&k0, 9, &k);
+    struct seal_manifest m = {.epoch = 9, .time = 1700000000, .families = 1}, p;
+    n = seal_manifest_format(&m, &k, line, sizeof(line));
+    CHECK(n > 0 && line[n - 1] == '\n');
+    CHECK_INT(seal_manifest_parse(line, (size_t)n - 1, &p), 0);
+    CHECK(p.epoch == 9 && p.families == 1 && seal_manifest_check(&p, line, &k));
+    line[20] ^= 1; /* the epoch or time digits: the tag no longer matches */
+    CHECK(seal_manifest_parse(line, (size_t)n - 1, &p) < 0 || !seal_manifest_check(&p, line, &k));
+}
+
 static void test_key(void)
 {
     char text[256];
@@ -195,11 +218,13 @@ static void test_store(const char *tmp)
     CHECK(c[VERIFY_TAMPERED] > 0);
 
     /* a tail after the last round: unsealed, not tampered */
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "cp %s/.logward-manifest %s/manifest.old", root, tmp);
+    CHECK_INT(system(cmd), 0);
     s = open_sealed(root, true, 16);
     CHECK_INT(store_append(s, "a", 1, "p", 1, "late", 4), 0);
     CHECK_INT(store_flush(s), 0);
     snprintf(copy, sizeof(copy), "%s/tail", tmp);
-    char cmd[2048];
     snprintf(cmd, sizeof(cmd), "cp -a %s %s", root, copy);
     CHECK_INT(system(cmd), 0);
     store_close(s);
@@ -216,6 +241,14 @@ static void test_store(const char *tmp)
         {"swap files", "mv a/p.log.1 x && mv a/p.log.2 a/p.log.1 && mv x a/p.log.2", "a/p.log"},
         {"remove rotated", "rm a/p.log.2 a/.p.log.2.seal", "a/p.log.1"},
         {"other host", "cp b/q.log a/p.log && cp b/.q.log.seal a/.p.log.seal", "a/p.log"},
+        /* the store manifest's cases: a family gone with its sidecars, a
+         * tail and its sidecar cut back to the closing seal of a run */
+        {"host deleted", "rm -r b", "/b/"},
+        {"rolled back",
+         "b=$(sed -n 1p a/.p.log.seal | tr ' ' '\\n' | sed -n 's/^bytes=//p') && "
+         "head -c $b a/p.log > x && cat x > a/p.log && sed -i 1q a/.p.log.seal && rm x",
+         "a/p.log"},
+        {"manifest rolled back", "cp ../manifest.old .logward-manifest", ".logward-manifest"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         snprintf(cmd, sizeof(cmd), "rm -rf %s && cp -a %s %s", copy, root, copy);
@@ -263,6 +296,7 @@ int main(void)
     if (!mkdtemp(tmp))
         return 2;
     test_record();
+    test_manifest();
     test_key();
     test_store(tmp);
     if (getenv("LW_SEAL_BENCH")) {
