@@ -410,6 +410,44 @@ static int state_open(struct agent_states *as, const char *host, const char *id,
     return r;
 }
 
+/* The stream's file, opened again if an idle stream let it go. */
+static int stream_fd(struct agent_states *as, struct agent_stream *st)
+{
+    bool created;
+    if (st->fd < 0)
+        st->fd = state_open(as, st->host, st->id, &created);
+    return st->fd;
+}
+
+/* Past AGENT_STREAMS_MAX: one stream nobody serves and nothing waits on
+ * leaves memory (its file keeps its state). Returns 0 or -ENOSPC. */
+static int evict_idle(struct agent_states *as)
+{
+    for (size_t i = 0; i < HASH_SLOTS; i++)
+        for (struct agent_stream **pp = &as->table[i]; *pp; pp = &(*pp)->hash_next) {
+            struct agent_stream *st = *pp;
+            if (st->owner || st->dirty)
+                continue;
+            *pp = st->hash_next;
+            if (st->fd >= 0)
+                close(st->fd);
+            free(st);
+            as->count--;
+            return 0;
+        }
+    return -ENOSPC;
+}
+
+void agent_stream_release(struct agent_states *as, struct agent_stream *st)
+{
+    (void)as;
+    st->owner = NULL;
+    if (!st->dirty && st->fd >= 0) {
+        close(st->fd); /* idle streams hold no fd */
+        st->fd = -1;
+    }
+}
+
 int agent_stream_get(struct agent_states *as, const char *host, size_t host_len, const char *id,
                      size_t id_len, struct agent_stream **out)
 {
@@ -426,7 +464,7 @@ int agent_stream_get(struct agent_states *as, const char *host, size_t host_len,
             *out = st;
             return 0;
         }
-    if (as->count >= AGENT_STREAMS_MAX)
+    if (as->count >= AGENT_STREAMS_MAX && evict_idle(as) < 0)
         return -ENOSPC;
     struct agent_stream *st = calloc(1, sizeof(*st));
     if (!st)
@@ -476,7 +514,9 @@ int agent_stream_intent(struct agent_states *as, struct agent_stream *st, uint64
     rec.first = st->last + 1;
     rec.end = last;
     rec.at = *at;
-    int r = record_write(st->fd, &rec);
+    int r = stream_fd(as, st);
+    if (r >= 0)
+        r = record_write(st->fd, &rec);
     if (r < 0)
         return r;
     st->gen = rec.gen;
@@ -493,10 +533,12 @@ void agent_stream_landed(struct agent_states *as, struct agent_stream *st, uint6
 int agent_stream_cancel(struct agent_states *as, struct agent_stream *st)
 {
     struct agent_state_record rec = record_of(as, st);
-    int r = record_write(st->fd, &rec);
+    int r = stream_fd(as, st);
+    if (r >= 0)
+        r = record_write(st->fd, &rec);
     if (r == 0)
         st->gen = rec.gen;
-    return r;
+    return r < 0 ? r : 0;
 }
 
 bool agent_states_dirty(const struct agent_states *as)
@@ -511,7 +553,9 @@ int agent_states_commit(struct agent_states *as)
     for (struct agent_stream *st = as->dirty_head; st; st = st->dirty_next) {
         struct agent_state_record rec = record_of(as, st);
         rec.acked = st->last;
-        int r = record_write(st->fd, &rec);
+        int r = stream_fd(as, st);
+        if (r >= 0)
+            r = record_write(st->fd, &rec);
         if (r == 0 && as->sync && !by_syncfs && fdatasync(st->fd) < 0)
             r = -errno;
         if (r == 0)
@@ -528,6 +572,8 @@ int agent_states_commit(struct agent_states *as)
         st->acked = st->last;
         st->dirty = false;
         st->dirty_next = NULL;
+        if (!st->owner)
+            agent_stream_release(as, st);
     }
     as->dirty_head = NULL;
     as->ndirty = 0;

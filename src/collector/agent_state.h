@@ -30,7 +30,7 @@
 
 #define AGENT_STATE_DIR     ".agents"
 #define AGENT_STATE_SLOT    2048  /* bytes of one record slot; a file has two */
-#define AGENT_STREAMS_MAX   65536 /* streams kept in memory (a HELLO past it is refused) */
+#define AGENT_STREAMS_MAX   65536 /* streams in memory; past it an idle one leaves */
 #define AGENT_BOOT_ID_MAX   40    /* /proc/sys/kernel/random/boot_id: 36 bytes */
 #define AGENT_SYNC_EACH_MAX 8     /* more state files to sync than this: one syncfs */
 
@@ -84,11 +84,16 @@ void agent_states_free(struct agent_states *as);
 /*
  * The stream (host, id): in memory, or read from its file (settled as at
  * start-up, without cutting: the store is open), or new (last = 0). host
- * is raw; it is sanitized as the store does. Returns 0, -ENOSPC past
- * AGENT_STREAMS_MAX, or an I/O error.
+ * is raw; it is sanitized as the store does. Past AGENT_STREAMS_MAX an idle
+ * stream leaves memory. Returns 0, -ENOSPC when none is idle, or an I/O
+ * error.
  */
 int agent_stream_get(struct agent_states *as, const char *host, size_t host_len, const char *id,
                      size_t id_len, struct agent_stream **out);
+
+/* The connection serving the stream is gone: an idle stream lets its file
+ * go (reopened when needed). */
+void agent_stream_release(struct agent_states *as, struct agent_stream *st);
 
 /* Before a run's write: records the intent (sequences first..last at `at`)
  * in the stream's file. Returns 0 or a negative errno (then nothing may be

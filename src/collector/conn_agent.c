@@ -202,7 +202,7 @@ static void replace_owner(struct collector *c, struct agent_stream *st)
     static const char text[] = "replaced: a new session opened this stream";
     agent_frame_error(&b, text, sizeof(text) - 1);
     old->agent->st = NULL;
-    st->owner = NULL;
+    st->owner = NULL; /* taken over at once: the file stays open */
     say(old, "%s; connection closed", text);
     if (send_frame(c, old, &b) == 0)
         conn_close(c, old);
@@ -470,7 +470,7 @@ void conn_agent_free(struct collector *c, struct conn *cn)
                 break;
             }
     if (ac->st && ac->st->owner == cn)
-        ac->st->owner = NULL;
+        agent_stream_release(c->agents, ac->st);
     buf_free(&ac->run);
     free(ac);
     cn->agent = NULL;
