@@ -58,7 +58,10 @@ static void report(struct audit_reader *r, uint64_t offset, int code)
         r->on_error(r->arg, r->source, r->line_no, offset, code);
 }
 
-static int process_line(struct audit_reader *r, const char *p, size_t n, uint64_t offset)
+/* gs_off: where the line's first 0x1d byte is (n: none), if the caller knows;
+ * SIZE_MAX: look. */
+static int process_line(struct audit_reader *r, const char *p, size_t n, uint64_t offset,
+                        size_t gs_off)
 {
     r->stats.lines++;
     r->line_no++;
@@ -68,7 +71,8 @@ static int process_line(struct audit_reader *r, const char *p, size_t n, uint64_
     }
     struct audit_header h;
     size_t err_off;
-    int e = audit_header_parse(p, n, &h, &err_off);
+    int e = gs_off == SIZE_MAX ? audit_header_parse(p, n, &h, &err_off)
+                               : audit_header_parse_gs(p, n, gs_off, &h, &err_off);
     if (e < 0) {
         if (e == -ERR_NOT_AUDIT)
             r->stats.not_audit++;
@@ -81,10 +85,13 @@ static int process_line(struct audit_reader *r, const char *p, size_t n, uint64_
     return audit_collate_add(r->collate, p, n, &h);
 }
 
-/* Processes the complete lines of pending[0..len) and keeps the tail. */
+/* Processes the complete lines of pending[0..len) and keeps the tail. The
+ * ENRICHED separator is looked for once across the buffer, not once per
+ * line: logs written without it cost one search per read. */
 static int drain(struct audit_reader *r)
 {
     char *p = r->pending, *end = p + r->len;
+    const char *gs = NULL; /* the next 0x1d at or after p, end if none; NULL: not looked */
     int ret = 0;
     while (p < end && ret == 0) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -95,7 +102,12 @@ static int drain(struct audit_reader *r)
             r->skipping = false;
             r->line_no++;
         } else {
-            ret = process_line(r, p, (size_t)(nl - p), off);
+            if (!gs || gs < p) {
+                gs = memchr(p, AUDIT_ENRICHED_SEPARATOR, (size_t)(end - p));
+                gs = gs ? gs : end;
+            }
+            size_t n = (size_t)(nl - p);
+            ret = process_line(r, p, n, off, gs < nl ? (size_t)(gs - p) : n);
         }
         p = nl + 1;
     }
@@ -167,7 +179,7 @@ int audit_reader_finish(struct audit_reader *r)
 {
     int ret = 0;
     if (r->len && !r->skipping)
-        ret = process_line(r, r->pending, r->len, r->offset);
+        ret = process_line(r, r->pending, r->len, r->offset, SIZE_MAX);
     r->offset += r->len;
     r->len = 0;
     r->skipping = false;

@@ -162,6 +162,13 @@ static int parse_stamp(const char *p, const char *end, struct audit_header *h, c
 
 int audit_header_parse(const char *line, size_t len, struct audit_header *h, size_t *err_off)
 {
+    const char *gs = memchr(line, AUDIT_ENRICHED_SEPARATOR, len);
+    return audit_header_parse_gs(line, len, gs ? (size_t)(gs - line) : len, h, err_off);
+}
+
+int audit_header_parse_gs(const char *line, size_t len, size_t gs_off, struct audit_header *h,
+                          size_t *err_off)
+{
     const char *end = line + len, *p = line;
     int r;
     *err_off = 0;
@@ -213,8 +220,13 @@ int audit_header_parse(const char *line, size_t len, struct audit_header *h, siz
     while (p < end && *p == ' ')
         p++;
     h->body_off = (uint32_t)(p - line);
-    const char *gs = memchr(p, AUDIT_ENRICHED_SEPARATOR, (size_t)(end - p));
-    h->enriched_off = (uint32_t)((gs ? gs : end) - line);
+    if (gs_off > len)
+        gs_off = len;
+    if (gs_off < h->body_off) { /* a 0x1d in the header: the separator is the first after it */
+        const char *gs = memchr(p, AUDIT_ENRICHED_SEPARATOR, (size_t)(end - p));
+        gs_off = gs ? (size_t)(gs - line) : len;
+    }
+    h->enriched_off = (uint32_t)gs_off;
     return 0;
 fail:
     *err_off = (size_t)(p - line);

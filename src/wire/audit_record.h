@@ -76,6 +76,15 @@ struct audit_field {
 int audit_header_parse(const char *line, size_t len, struct audit_header *h, size_t *err_off);
 
 /*
+ * The same, for a caller that has already looked for the ENRICHED
+ * separator: gs_off is the offset of the first 0x1d byte in the line, or len
+ * if there is none (a reader that scans its whole buffer once instead of
+ * every line). Gives exactly what audit_header_parse gives.
+ */
+int audit_header_parse_gs(const char *line, size_t len, size_t gs_off, struct audit_header *h,
+                          size_t *err_off);
+
+/*
  * Parses the fields of a record whose header was parsed, into f[0..cap).
  * Returns the number of fields, or ERR_TOO_MANY_FIELDS (the first cap fields
  * are still valid). Bare words without '=' (as in AVC's "avc: denied { read }")

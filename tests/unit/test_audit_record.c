@@ -182,6 +182,39 @@ static void test_stamp_numbers(void)
     CHECK_INT(parse("type=X msg=audit(1.2345:6): a=1 b=2 c=3 d=4", &h), -ERR_BAD_STAMP);
 }
 
+/* audit_header_parse_gs, told where the first 0x1d is, gives what
+ * audit_header_parse finds itself, also when a 0x1d sits in the header. */
+static void test_header_gs(void)
+{
+    const char *lines[] = {
+        "type=SYSCALL msg=audit(1.2:3): a=1 b=2\x1d"
+        "AUID=\"root\"",
+        "type=SYSCALL msg=audit(1.2:3): a=1 b=2",
+        "node=a\x1d"
+        "b type=SYSCALL msg=audit(1.2:3): a=1\x1d"
+        "UID=\"x\"",
+        "node=a\x1d"
+        "b type=SYSCALL msg=audit(1.2:3): a=1",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        const char *l = lines[i];
+        size_t len = strlen(l), off1, off2;
+        const char *gs = memchr(l, 0x1d, len);
+        struct audit_header a, b;
+        CHECK_INT(audit_header_parse(l, len, &a, &off1), 0);
+        CHECK_INT(audit_header_parse_gs(l, len, gs ? (size_t)(gs - l) : len, &b, &off2), 0);
+        CHECK_INT(a.enriched_off, b.enriched_off);
+        CHECK_INT(a.body_off, b.body_off);
+        CHECK_INT(a.node_len, b.node_len);
+    }
+    struct audit_header h;
+    size_t off;
+    CHECK_INT(audit_header_parse_gs(lines[0], strlen(lines[0]), strlen(lines[0]), &h, &off), 0);
+    CHECK_INT(h.enriched_off, strlen(lines[0])); /* told none: none */
+    CHECK_INT(audit_header_parse_gs(lines[1], strlen(lines[1]), 9999, &h, &off), 0);
+    CHECK_INT(h.enriched_off, strlen(lines[1])); /* past the end: clamped */
+}
+
 int main(void)
 {
     test_plain_header();
@@ -190,5 +223,6 @@ int main(void)
     test_old_pam_and_avc();
     test_bad_lines();
     test_stamp_numbers();
+    test_header_gs();
     return check_status();
 }
