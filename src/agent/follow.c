@@ -44,6 +44,7 @@ struct follow {
     size_t chain_n, chain_i;
     bool in_chain;       /* fd is a sibling: its end is its end */
     bool idle;           /* the last read found the end: check for truncation first */
+    bool short_read;     /* the last read got less than asked: at the end, no read(0) */
 };
 
 static uint32_t follow_fnv(const unsigned char *p, size_t n)
@@ -198,7 +199,7 @@ bool follow_owns(const char *path, const struct follow_pos *saved)
 
 static void follow_reset(struct follow *f)
 {
-    f->idle = false;
+    f->idle = f->short_read = false;
     f->start = f->len = 0;
     f->off = 0;
     f->skipping = f->draining = false;
@@ -370,14 +371,10 @@ static int follow_restart(struct follow *f)
 static int follow_at_eof(struct follow *f, size_t *tail_len)
 {
     struct stat ps, fs;
-    if (fstat(f->fd, &fs) != 0)
-        return -errno;
     if (!f->in_chain) {
         bool here = stat(f->path, &ps) == 0 && (uint64_t)ps.st_dev == f->dev &&
                     (uint64_t)ps.st_ino == f->ino;
-        if (here && (uint64_t)fs.st_size < f->off + (f->len - f->start))
-            return follow_restart(f); /* truncated: the first bytes are checked on the next wake */
-        if (here) {
+        if (here) { /* truncation is looked for at the next wake, before reading */
             f->idle = true;
             return 0;
         }
@@ -386,6 +383,8 @@ static int follow_at_eof(struct follow *f, size_t *tail_len)
             return 1;
         }
     }
+    if (fstat(f->fd, &fs) != 0)
+        return -errno;
     *tail_len = follow_leave(f, fs.st_nlink == 0);
     int r = follow_advance(f);
     if (r < 0)
@@ -461,8 +460,12 @@ int follow_next(struct follow *f, const char **line, size_t *len)
         }
         if (follow_scan(f, line, len))
             return 1;
-        int r = follow_make_room(f);
-        if (r < 0)
+        int r;
+        if (f->short_read) { /* a regular file reads short only at its end */
+            f->short_read = false;
+            goto at_end;
+        }
+        if ((r = follow_make_room(f)) < 0)
             return r;
         if (f->idle) { /* first read after a wait */
             struct stat fs;
@@ -471,15 +474,18 @@ int follow_next(struct follow *f, const char **line, size_t *len)
                 (r = follow_restart(f)) < 0)
                 return r;
         }
-        ssize_t n = read(f->fd, f->buf + f->len, f->cap - f->len);
+        size_t want = f->cap - f->len;
+        ssize_t n = read(f->fd, f->buf + f->len, want);
         if (n > 0) {
             f->len += (size_t)n;
+            f->short_read = (size_t)n < want;
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return -errno;
+    at_end:;
         size_t tail = 0;
         r = follow_at_eof(f, &tail);
         if (r == 2) {

@@ -142,6 +142,14 @@ int input_watch(struct input *in, int fd)
     return r;
 }
 
+void input_wake(struct input *in)
+{
+    uint64_t one = 1;
+    if (write(in->evfd, &one, sizeof one) < 0 && errno != EAGAIN)
+        fprintf(stderr, "logward-agent: %s: eventfd: %s\n", in->spec, strerror(errno));
+    in->ev_set = true;
+}
+
 /* While the queue is full the input is run only when the loop retries it:
  * its sources leave the readiness set (a pipe with data stays readable and
  * would wake the loop for nothing) and come back, with the input marked
@@ -156,9 +164,8 @@ static void input_mute(struct input *in, bool on)
             epoll_ctl(in->epfd, EPOLL_CTL_DEL, in->watched[i], NULL);
         else
             input_epoll_add(in, in->watched[i]);
-    uint64_t one = 1;
-    if (!on && write(in->evfd, &one, sizeof one) < 0)
-        fprintf(stderr, "logward-agent: %s: eventfd: %s\n", in->spec, strerror(errno));
+    if (!on)
+        input_wake(in);
 }
 
 int input_put(struct input *in, enum queue_kind kind, const char *data, size_t len)
@@ -203,8 +210,9 @@ static int input_retry(struct input *in)
 int input_run(struct input *in, size_t budget)
 {
     uint64_t v;
-    if (read(in->evfd, &v, sizeof v) < 0 && errno != EAGAIN)
+    if (in->ev_set && read(in->evfd, &v, sizeof v) < 0 && errno != EAGAIN)
         return -errno;
+    in->ev_set = false;
     int r = in->pending ? input_retry(in) : 0;
     if (r == 0)
         r = in->ops->run(in, budget);
@@ -218,9 +226,7 @@ int input_run(struct input *in, size_t budget)
                     in->spec, strerror(-r));
     }
     if (budget && r >= 0 && (size_t)r >= budget) { /* more is waiting: stay readable */
-        v = 1;
-        if (write(in->evfd, &v, sizeof v) < 0)
-            return -errno;
+        input_wake(in);
     }
     return r;
 }

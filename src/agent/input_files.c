@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,8 @@ static void files_watch(struct files *fs)
     for (size_t i = 0; i < fs->n && fs->ino >= 0; i++) {
         struct stat s;
         const char *p = follow_path(fs->f[i]);
+        if (fs->wd[i] >= 0 && follow_inode(fs->f[i]) == fs->wd_ino[i])
+            continue; /* watching what is read */
         if (stat(p, &s) != 0 || (uint64_t)s.st_ino == fs->wd_ino[i])
             continue;
         int wd = inotify_add_watch(fs->ino, p, IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF);
@@ -276,7 +279,9 @@ static void files_drain(struct files *fs)
 {
     char b[INPUT_EVENTS_BUF] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t n;
-    while (fs->ino >= 0 && (n = read(fs->ino, b, sizeof b)) > 0)
+    bool more = fs->ino >= 0;
+    while (more && (n = read(fs->ino, b, sizeof b)) > 0) {
+        more = (size_t)n > sizeof b - sizeof(struct inotify_event) - NAME_MAX - 1;
         for (char *p = b; p < b + n;) {
             const struct inotify_event *e = (const struct inotify_event *)p;
             if (e->wd == fs->wd_dir || (e->mask & (IN_IGNORED | IN_Q_OVERFLOW)))
@@ -288,8 +293,9 @@ static void files_drain(struct files *fs)
                 fs->wd_dir = -1;
             p += sizeof *e + e->len;
         }
+    }
     uint64_t ticks;
-    if (fs->timer >= 0 && read(fs->timer, &ticks, sizeof ticks) > 0)
+    if (fs->polling && read(fs->timer, &ticks, sizeof ticks) > 0)
         fs->rescan |= fs->wd_dir < 0;
 }
 

@@ -31,6 +31,7 @@ struct input {
     struct input_stats st;
     int epfd;     /* what input_fd() returns: readable when a source is */
     int evfd;     /* eventfd in epfd: set while records are left for next run */
+    bool ev_set;  /* evfd was written since the last run */
     void *impl;
     int watched[INPUT_WATCH_MAX]; /* the kind's fds in epfd (not evfd) */
     size_t nwatched;
@@ -45,6 +46,9 @@ struct input {
 
 /* Adds fd to the input's readiness set (input_fd). Returns 0 or -errno. */
 int input_watch(struct input *in, int fd);
+
+/* Makes input_fd() readable until the next input_run (records are left). */
+void input_wake(struct input *in);
 
 /* queue_put: 1 when put, 0 for a record too long for the queue (counted in
  * bad and skipped), or a negative errno. */

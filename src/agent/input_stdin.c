@@ -133,9 +133,8 @@ static int stdin_run(struct input *in, size_t budget)
         return r;
     if (s->eof && s->start == s->len && puts == 0)
         return -EPIPE;
-    uint64_t one = 1;
-    if (s->unpollable && write(in->evfd, &one, sizeof one) < 0)
-        return -errno;
+    if (s->unpollable)
+        input_wake(in);
     return (int)puts;
 }
 
@@ -170,8 +169,8 @@ int input_stdin_open(struct input *in, int fd, char *err, size_t errcap)
     int r = input_watch(in, fd);
     if (r == -EPERM) { /* a regular file: ready until its end */
         s->unpollable = true;
-        uint64_t one = 1;
-        r = write(in->evfd, &one, sizeof one) < 0 ? -errno : 0;
+        input_wake(in);
+        r = 0;
     }
     if (r < 0) {
         snprintf(err, errcap, "input '%s': stdin cannot be polled: %s", in->spec, strerror(-r));
