@@ -30,21 +30,21 @@ struct follow {
     struct input_stats *st;
     int fd; /* -1: waiting for path */
     uint64_t dev, ino;
-    uint64_t off;        /* file offset of buf[start] */
-    char *buf;           /* read but not yet returned: buf[start..len) */
+    uint64_t off; /* file offset of buf[start] */
+    char *buf;    /* read but not yet returned: buf[start..len) */
     size_t start, len, cap;
-    char *tail;          /* the unterminated end of a file just left */
-    bool skipping;       /* inside an over-long line */
-    bool waiting;        /* path missing: counted in gone once */
-    bool draining;       /* path moved on: one more read of the old fd */
+    char *tail;    /* the unterminated end of a file just left */
+    bool skipping; /* inside an over-long line */
+    bool waiting;  /* path missing: counted in gone once */
+    bool draining; /* path moved on: one more read of the old fd */
     bool bad_logged;
     uint8_t head_len;
     uint32_t head_hash;
-    char **chain;        /* rotated siblings still to read, oldest first */
+    char **chain; /* rotated siblings still to read, oldest first */
     size_t chain_n, chain_i;
-    bool in_chain;       /* fd is a sibling: its end is its end */
-    bool idle;           /* the last read found the end: check for truncation first */
-    bool short_read;     /* the last read got less than asked: at the end, no read(0) */
+    bool in_chain;   /* fd is a sibling: its end is its end */
+    bool idle;       /* the last read found the end: check for truncation first */
+    bool short_read; /* the last read got less than asked: at the end, no read(0) */
 };
 
 static uint32_t follow_fnv(const unsigned char *p, size_t n)
@@ -278,8 +278,10 @@ int follow_open(const char *path, const struct follow_pos *saved, struct input_s
         return 0;
     }
     follow_chain_free(chain, (size_t)n);
-    fprintf(stderr, "logward-agent: %s: the file of the saved position is gone (deleted or "
-                    "compressed); reading from the start of the current file\n", path);
+    fprintf(stderr,
+            "logward-agent: %s: the file of the saved position is gone (deleted or "
+            "compressed); reading from the start of the current file\n",
+            path);
     st->gone++;
     return 0;
 }
@@ -422,8 +424,10 @@ static int follow_scan(struct follow *f, const char **line, size_t *len)
         if (!lf) {
             if (f->skipping || avail > INPUT_LINE_MAX) {
                 if (!f->skipping && !f->bad_logged)
-                    fprintf(stderr, "logward-agent: %s: a line longer than %u bytes skipped "
-                                    "(counted in bad; logged once)\n", f->path, INPUT_LINE_MAX);
+                    fprintf(stderr,
+                            "logward-agent: %s: a line longer than %u bytes skipped "
+                            "(counted in bad; logged once)\n",
+                            f->path, INPUT_LINE_MAX);
                 f->bad_logged = true;
                 if (!f->skipping)
                     f->st->bad++;

@@ -31,8 +31,8 @@ struct input_stats;
 struct follow;
 
 struct follow_pos {
-    uint64_t dev, ino; /* ino 0: no file yet (start at 0 of whatever comes) */
-    uint64_t off;      /* bytes of the file consumed: the next line starts here */
+    uint64_t dev, ino;  /* ino 0: no file yet (start at 0 of whatever comes) */
+    uint64_t off;       /* bytes of the file consumed: the next line starts here */
     uint32_t head_hash; /* FNV-1a of the file's first head_len bytes */
     uint8_t head_len;
     bool skipping; /* off is inside an over-long line: skip to its LF */

@@ -33,7 +33,8 @@ int input_check_spec(const char *spec, char *err, size_t errcap)
     size_t n = strnlen(spec, INPUT_SPEC_MAX);
     if (n == 0 || n >= QUEUE_INPUT_ID_MAX) {
         snprintf(err, errcap, "input '%.64s%s': %s", spec, n > 64 ? "..." : "",
-                 n ? "longer than 255 bytes" : "empty (want audit:PATH, audit:-, file:PATTERN, journal or journal:PATH)");
+                 n ? "longer than 255 bytes"
+                   : "empty (want audit:PATH, audit:-, file:PATTERN, journal or journal:PATH)");
         return -EINVAL;
     }
     for (size_t i = 0; i < n; i++)
@@ -78,7 +79,8 @@ static int input_new(const char *spec, struct queue *q, struct input **out)
     in->epfd = in->evfd = -1;
     snprintf(in->spec, sizeof in->spec, "%s", spec);
     if ((in->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-        (in->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 || input_epoll_add(in, in->evfd) < 0) {
+        (in->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+        input_epoll_add(in, in->evfd) < 0) {
         int e = -errno;
         input_free(in);
         return e;

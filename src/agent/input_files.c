@@ -27,10 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define INPUT_FILES_MAX   32   /* files one pattern follows (positions fit QUEUE_POSITION_MAX) */
-#define INPUT_GLOB_MS     1000 /* a pattern is matched again at most this often, or on a dir event */
-#define INPUT_POS_HEADER  3    /* 'F', version, count */
-#define INPUT_EVENTS_BUF  4096
+#define INPUT_FILES_MAX  32   /* files one pattern follows (positions fit QUEUE_POSITION_MAX) */
+#define INPUT_GLOB_MS    1000 /* a pattern is matched again at most this often, or on a dir event */
+#define INPUT_POS_HEADER 3    /* 'F', version, count */
+#define INPUT_EVENTS_BUF 4096
 
 _Static_assert(INPUT_POS_HEADER + INPUT_FILES_MAX * FOLLOW_POS_BYTES <= QUEUE_POSITION_MAX,
                "the positions of all followed files fit one queue position");
@@ -43,11 +43,11 @@ struct files {
     int wd[INPUT_FILES_MAX];
     uint64_t wd_ino[INPUT_FILES_MAX];
     size_t n, rr;
-    int ino;       /* inotify fd, -1 without */
-    int wd_dir;    /* the pattern's directory, -1 when not watched */
-    int timer;     /* timerfd for polling, -1 without */
-    bool polling;  /* timer armed */
-    bool rescan;   /* a directory event: match the pattern again */
+    int ino;      /* inotify fd, -1 without */
+    int wd_dir;   /* the pattern's directory, -1 when not watched */
+    int timer;    /* timerfd for polling, -1 without */
+    bool polling; /* timer armed */
+    bool rescan;  /* a directory event: match the pattern again */
     int64_t globbed_ms;
     bool full_logged;
     char *scratch; /* "<13>" + line */
@@ -103,8 +103,10 @@ static int files_add(struct input *in, const char *path, struct follow_pos *save
     struct files *fs = in->impl;
     if (fs->n == INPUT_FILES_MAX) {
         if (!fs->full_logged)
-            fprintf(stderr, "logward-agent: %s: more than %d files match; %s and later ones "
-                            "are not followed (logged once)\n", in->spec, INPUT_FILES_MAX, path);
+            fprintf(stderr,
+                    "logward-agent: %s: more than %d files match; %s and later ones "
+                    "are not followed (logged once)\n",
+                    in->spec, INPUT_FILES_MAX, path);
         fs->full_logged = true;
         return 0;
     }
@@ -178,8 +180,7 @@ static int files_glob(struct input *in, struct follow_pos *saved, int nsaved)
     qsort(v, n, sizeof(char *), files_cmp);
     for (size_t i = 0; i < fs->n; i++) {
         const char *p = follow_path(fs->f[i]);
-        if (follow_waiting(fs->f[i]) &&
-            !bsearch(&p, v, n, sizeof(char *), files_cmp)) {
+        if (follow_waiting(fs->f[i]) && !bsearch(&p, v, n, sizeof(char *), files_cmp)) {
             follow_free(fs->f[i]);
             fs->n--;
             fs->f[i] = fs->f[fs->n];
@@ -205,15 +206,18 @@ static int files_load(struct input *in)
     int nsaved = 0;
     fs->last_len = r > 0 ? (size_t)r : 0;
     if (r > 0 && (nsaved = files_decode(fs->last, (size_t)r, saved)) < 0) {
-        fprintf(stderr, "logward-agent: %s: the saved position is not one of this version's; "
-                        "starting from the beginning of the current files\n", in->spec);
+        fprintf(stderr,
+                "logward-agent: %s: the saved position is not one of this version's; "
+                "starting from the beginning of the current files\n",
+                in->spec);
         nsaved = 0;
     }
     r = files_glob(in, saved, nsaved);
     for (int i = 0; i < nsaved; i++)
         if (saved[i].ino && ++in->st.gone)
-            fprintf(stderr, "logward-agent: %s: a followed file (inode %llu) is no longer "
-                            "found; what was not read of it is lost\n",
+            fprintf(stderr,
+                    "logward-agent: %s: a followed file (inode %llu) is no longer "
+                    "found; what was not read of it is lost\n",
                     in->spec, (unsigned long long)saved[i].ino);
     return r;
 }
@@ -253,8 +257,8 @@ static void files_watch(struct files *fs)
         if (slash)
             *(slash == dir ? slash + 1 : slash) = '\0';
         if (!strpbrk(dir, "*?[")) /* no wildcard in the directory part */
-            fs->wd_dir = inotify_add_watch(fs->ino, dir, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
-                                                             IN_DELETE | IN_ONLYDIR);
+            fs->wd_dir = inotify_add_watch(
+                fs->ino, dir, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR);
         need_poll = fs->wd_dir < 0;
     }
     for (size_t i = 0; i < fs->n && fs->ino >= 0; i++) {
@@ -407,8 +411,7 @@ int input_files_open(struct input *in, const char *pattern, bool audit, char *er
     fs->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if ((fs->ino >= 0 && input_watch(in, fs->ino) < 0) ||
         (fs->timer >= 0 && input_watch(in, fs->timer) < 0) || (fs->ino < 0 && fs->timer < 0)) {
-        snprintf(err, errcap, "input '%s': no inotify and no timer: %s", in->spec,
-                 strerror(errno));
+        snprintf(err, errcap, "input '%s': no inotify and no timer: %s", in->spec, strerror(errno));
         return -errno;
     }
     int r = files_load(in);

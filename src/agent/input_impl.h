@@ -29,9 +29,9 @@ struct input {
     char spec[INPUT_SPEC_MAX];
     struct queue *q;
     struct input_stats st;
-    int epfd;     /* what input_fd() returns: readable when a source is */
-    int evfd;     /* eventfd in epfd: set while records are left for next run */
-    bool ev_set;  /* evfd was written since the last run */
+    int epfd;    /* what input_fd() returns: readable when a source is */
+    int evfd;    /* eventfd in epfd: set while records are left for next run */
+    bool ev_set; /* evfd was written since the last run */
     void *impl;
     int watched[INPUT_WATCH_MAX]; /* the kind's fds in epfd (not evfd) */
     size_t nwatched;

@@ -36,17 +36,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define JOURNAL_VALUE_MAX   1024 /* bytes of one structured-data value kept (the rest cut) */
-#define JOURNAL_HOST_MAX    255  /* RFC 5424 field bounds */
-#define JOURNAL_APP_MAX     48
-#define JOURNAL_PROCID_MAX  128
-#define JOURNAL_SD_ID       "journal@32473"
+#define JOURNAL_VALUE_MAX  1024 /* bytes of one structured-data value kept (the rest cut) */
+#define JOURNAL_HOST_MAX   255  /* RFC 5424 field bounds */
+#define JOURNAL_APP_MAX    48
+#define JOURNAL_PROCID_MAX 128
+#define JOURNAL_SD_ID      "journal@32473"
 
 /* The fields kept as structured data, in this order. */
 static const char *const journal_sd_fields[] = {
-    "_SYSTEMD_UNIT", "_SYSTEMD_USER_UNIT", "_UID",       "_GID",
-    "_COMM",         "_EXE",               "_CMDLINE",   "_TRANSPORT",
-    "_BOOT_ID",      "_AUDIT_SESSION",     "_AUDIT_LOGINUID",
+    "_SYSTEMD_UNIT", "_SYSTEMD_USER_UNIT", "_UID",     "_GID",           "_COMM",           "_EXE",
+    "_CMDLINE",      "_TRANSPORT",         "_BOOT_ID", "_AUDIT_SESSION", "_AUDIT_LOGINUID",
 };
 
 struct journal_in {

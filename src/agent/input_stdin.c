@@ -40,8 +40,10 @@ static int stdin_line(struct input *in, struct stdin_in *s, const char **line, s
             if (!s->skipping && avail > INPUT_LINE_MAX) {
                 in->st.bad++;
                 if (!s->bad_logged)
-                    fprintf(stderr, "logward-agent: %s: a line longer than %u bytes skipped "
-                                    "(counted in bad; logged once)\n", in->spec, INPUT_LINE_MAX);
+                    fprintf(stderr,
+                            "logward-agent: %s: a line longer than %u bytes skipped "
+                            "(counted in bad; logged once)\n",
+                            in->spec, INPUT_LINE_MAX);
                 s->bad_logged = s->skipping = true;
             }
             if (s->skipping)

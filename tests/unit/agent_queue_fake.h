@@ -25,9 +25,9 @@ struct fake_record {
 struct queue {
     struct fake_record *buffered, *committed;
     size_t nbuffered, ncommitted;
-    size_t commits;       /* successful queue_commit calls */
-    int fail_commits;     /* the next N commits fail with fail_errno */
-    int fail_errno;       /* ENOSPC (kept) or e.g. EIO (the input aborts) */
+    size_t commits;   /* successful queue_commit calls */
+    int fail_commits; /* the next N commits fail with fail_errno */
+    int fail_errno;   /* ENOSPC (kept) or e.g. EIO (the input aborts) */
     char ids[FAKE_IDS_MAX][QUEUE_INPUT_ID_MAX];
     unsigned char pos[FAKE_IDS_MAX][QUEUE_POSITION_MAX];
     size_t pos_len[FAKE_IDS_MAX];

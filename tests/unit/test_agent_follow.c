@@ -74,10 +74,10 @@ static void expect_records(const struct queue *q, size_t from, const char *const
             check_failures++;
         }
 }
-#define EXPECT(q, from, ...)                                                                 \
-    do {                                                                                     \
-        const char *const w_[] = {__VA_ARGS__};                                              \
-        expect_records((q), (from), w_, sizeof w_ / sizeof w_[0], __LINE__);                 \
+#define EXPECT(q, from, ...)                                                                       \
+    do {                                                                                           \
+        const char *const w_[] = {__VA_ARGS__};                                                    \
+        expect_records((q), (from), w_, sizeof w_ / sizeof w_[0], __LINE__);                       \
     } while (0)
 
 static struct input *open_input(const char *spec, struct queue *q)
@@ -357,8 +357,13 @@ static void test_readiness(void)
 
 static void test_positions(void)
 {
-    struct follow_pos p = {.dev = 0x0102030405060708ull, .ino = 42, .off = 1ull << 40,
-                           .head_hash = 0xdeadbeef, .head_len = 64, .skipping = true}, r;
+    struct follow_pos p = {.dev = 0x0102030405060708ull,
+                           .ino = 42,
+                           .off = 1ull << 40,
+                           .head_hash = 0xdeadbeef,
+                           .head_len = 64,
+                           .skipping = true},
+                      r;
     unsigned char b[FOLLOW_POS_BYTES];
     follow_pos_put(&p, b);
     CHECK_INT(follow_pos_get(b, &r), 0);

@@ -142,10 +142,12 @@ static void test_file(void)
               "_TRANSPORT=\"syslog\"" BOOT "] Accepted publickey for \"root\" from 10.0.0.1");
     CHECK_STR(fake_record(q, 1),
               "<14>1 2025-12-01T10:00:01.000001Z hostA cron - - [journal@32473 _COMM=\"cron\" "
-              "_CMDLINE=\"/usr/sbin/cron -f [x\\] \\\\y \\\"z\\\"\"" BOOT "] two#012lines #377\xc3\xa9");
+              "_CMDLINE=\"/usr/sbin/cron -f [x\\] \\\\y \\\"z\\\"\"" BOOT
+              "] two#012lines #377\xc3\xa9");
     CHECK_STR(fake_record(q, 2), "<3>1 2025-12-01T10:00:02.000000Z hostA - - - "
                                  "[journal@32473 _TRANSPORT=\"kernel\"" BOOT "] kernel says");
-    CHECK_STR(fake_record(q, 3), "<14>1 2025-12-01T10:01:40.000000Z hostA app - - [journal@32473" BOOT "] msg 0");
+    CHECK_STR(fake_record(q, 3),
+              "<14>1 2025-12-01T10:01:40.000000Z hostA app - - [journal@32473" BOOT "] msg 0");
     CHECK_INT(q->ncommitted ? q->committed[0].kind : 0, QUEUE_KIND_SYSLOG);
     CHECK(q->pos_len[0] > 0 && memcmp(q->pos[0], "s=", 2) == 0); /* a cursor */
     input_free(in); /* restart from the committed cursor */
