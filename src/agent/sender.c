@@ -73,6 +73,7 @@ struct sender {
     size_t ring_head, ring_count;
     uint64_t flight_bytes;
     bool said_down[AGENT_COLLECTORS_MAX];
+    uint64_t high[AGENT_COLLECTORS_MAX]; /* the highest sequence each collector confirmed */
     bool outage;
     struct sender_stats stats;
 };
@@ -282,6 +283,8 @@ static void on_ack(struct sender *s, uint64_t seq)
         s->stats.acked++;
     }
     s->stats.inflight = s->ring_count;
+    if (seq > s->high[s->cur])
+        s->high[s->cur] = seq;
     int r = queue_ack(s->q, seq);
     if (r < 0)
         say(s, "trimming the queue after ACK %llu: %s", (unsigned long long)seq, strerror(-r));
@@ -291,10 +294,12 @@ static void on_welcome(struct sender *s, uint64_t last)
 {
     struct queue_stats qs;
     queue_get_stats(s->q, &qs);
-    if (last < qs.acked_seq)
+    if (last < s->high[s->cur])
         say(s, "collector %s has this stream up to %llu only, below the %llu it acknowledged "
                "before (its state was reset?): records in between are not resent",
-            url_of(s), (unsigned long long)last, (unsigned long long)qs.acked_seq);
+            url_of(s), (unsigned long long)last, (unsigned long long)s->high[s->cur]);
+    if (last > s->high[s->cur])
+        s->high[s->cur] = last;
     if (last > qs.acked_seq) {
         s->stats.acked += last - qs.acked_seq < qs.pending ? last - qs.acked_seq : qs.pending;
         queue_ack(s->q, last);
@@ -649,6 +654,7 @@ int sender_configure(struct sender *s, const struct agent_config *cfg, char *err
         s->next_try_ms = mono_ms();
         memset(s->stats.collectors, 0, sizeof(s->stats.collectors));
         memset(s->said_down, 0, sizeof(s->said_down));
+        memset(s->high, 0, sizeof(s->high));
     }
     apply(s, cfg, tls);
     return 0;
