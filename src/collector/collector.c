@@ -297,6 +297,11 @@ static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
         conn_close(c, cn);
 }
 
+void conn_read_now(struct collector *c, struct conn *cn)
+{
+    on_conn(c->loop, cn->fd, EPOLLIN, cn);
+}
+
 static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)
 {
     struct listener *l = arg;

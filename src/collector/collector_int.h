@@ -91,6 +91,10 @@ void conn_close(struct collector *c, struct conn *cn);
  * Returns 0, or -1 when the connection had to be closed. */
 int conn_send(struct collector *c, struct conn *cn, const void *p, size_t n);
 
+/* Reads as if the socket had signalled: for a resumed TLS connection whose
+ * decrypted bytes wait inside TLS, which the socket will not signal. */
+void conn_read_now(struct collector *c, struct conn *cn);
+
 /* audisp-remote (audit://), conn_audit.c */
 void conn_audit_drain(struct collector *c, struct conn *cn, bool eof);
 /* Makes everything stored durable (store_flush) and answers every record

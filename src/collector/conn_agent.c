@@ -421,6 +421,9 @@ static void answer(struct collector *c, struct conn *cn, int commit)
     if (cn->paused && !cn->closing && loop_mod(c->loop, cn->fd, EPOLLIN) == 0) {
         cn->paused = false;
         conn_agent_drain(c, cn, false); /* frames that waited for room */
+        if (c->conns[fd] == cn && !cn->paused && !cn->closing && cn->tls &&
+            tls_conn_pending(cn->tls))
+            conn_read_now(c, cn); /* records TLS holds: the socket will not say */
     }
 }
 
