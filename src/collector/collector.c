@@ -578,8 +578,8 @@ static int open_tls(struct collector *c)
 {
     bool wanted = false;
     for (size_t i = 0; i < c->cfg->nlisten; i++)
-        wanted |= c->cfg->listen[i].scheme == LISTEN_TLS ||
-                  c->cfg->listen[i].scheme == LISTEN_AGENT_TLS;
+        wanted |=
+            c->cfg->listen[i].scheme == LISTEN_TLS || c->cfg->listen[i].scheme == LISTEN_AGENT_TLS;
     if (!wanted)
         return 0;
     if (!c->cfg->tls_cert || !c->cfg->tls_key) {

@@ -15,10 +15,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define CONN_BUF_START (64 * 1024) /* read size: fewer reads and wakeups per message */
-#define CONN_OUT_MAX   (64 * 1024) /* replies not yet taken by a client: past it, close */
-#define CONN_ACKS_MAX  256         /* records stored but not yet acked, per connection */
-#define COLLECTOR_STATUS_STREAMS 1000 /* agent streams listed in the status file */
+#define CONN_BUF_START           (64 * 1024) /* read size: fewer reads and wakeups per message */
+#define CONN_OUT_MAX             (64 * 1024) /* replies not yet taken by a client: past it, close */
+#define CONN_ACKS_MAX            256         /* records stored but not yet acked, per connection */
+#define COLLECTOR_STATUS_STREAMS 1000        /* agent streams listed in the status file */
 
 struct listener_stats {
     uint64_t received, rejected, bad_frames, connections, closed_bad;
@@ -59,12 +59,11 @@ struct conn {
     enum audit_mode audit_mode;
     struct pending_ack acks[CONN_ACKS_MAX];
     unsigned nacks;
-    bool paused;           /* EPOLLIN off until acks drain */
-    bool closing;          /* close once `out` is written */
-    struct conn *next_ack; /* in collector.ack_list while nacks > 0, or agent_list */
+    bool paused;              /* EPOLLIN off until acks drain */
+    bool closing;             /* close once `out` is written */
+    struct conn *next_ack;    /* in collector.ack_list while nacks > 0, or agent_list */
     struct agent_conn *agent; /* agent:// and agent+tls:// only (conn_agent.c) */
 };
-
 
 struct collector {
     const struct collector_config *cfg;
@@ -78,10 +77,10 @@ struct collector {
     struct conn *ack_list;    /* connections with records waiting for a commit */
     uint64_t commits, commit_errors;
     struct agent_states *agents; /* when an agent listener is configured */
-    struct conn *agent_list;      /* agent connections owed an answer after a commit */
+    struct conn *agent_list;     /* agent connections owed an answer after a commit */
     uint64_t agent_commits, agent_commit_errors;
     struct agent_recovery agent_recovery; /* what the start-up recovery found */
-    struct tls_server *tls; /* when a tls:// listener is configured */
+    struct tls_server *tls;               /* when a tls:// listener is configured */
     char *udp_bufs;
     char status_path[4096];
 };

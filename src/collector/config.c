@@ -452,8 +452,9 @@ int config_check(const struct collector_config *cfg, char *err, size_t cap)
             return -EINVAL;
         }
         if (sc == LISTEN_AGENT_TLS && !cfg->tls_ca) {
-            snprintf(err, cap, "agent+tls:// needs tls_ca (--tls-ca): agents are authenticated "
-                               "by their client certificates");
+            snprintf(err, cap,
+                     "agent+tls:// needs tls_ca (--tls-ca): agents are authenticated "
+                     "by their client certificates");
             return -EINVAL;
         }
         for (size_t j = 0; j < i && cfg->listen[i].port; j++)

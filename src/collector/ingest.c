@@ -420,10 +420,10 @@ static int format_line(struct ingest *in, const struct ingest_origin *o, const s
 static int store_line(struct ingest *in, const struct ingest_origin *o, const char *host,
                       size_t host_len, const char *prog, size_t prog_len)
 {
-    int r = o->sink ? o->sink(o->sink_arg, host, host_len, prog, prog_len, in->line.data,
-                              in->line.len)
-                    : store_append(in->store, host, host_len, prog, prog_len, in->line.data,
-                                   in->line.len);
+    int r =
+        o->sink
+            ? o->sink(o->sink_arg, host, host_len, prog, prog_len, in->line.data, in->line.len)
+            : store_append(in->store, host, host_len, prog, prog_len, in->line.data, in->line.len);
     if (r < 0) {
         in->stats.store_errors++;
         in->stats.refused_full += r == -ENOSPC;
