@@ -78,6 +78,7 @@ static void build_field_hash(void)
  * predictor cannot learn. */
 static inline bool is_field_name(int id, const char *p, size_t n, size_t readable)
 {
+    (void)readable; /* only the 16-byte compare needs it */
     if (field_info[id].len != n)
         return false;
 #ifdef __SSE2__
