@@ -378,6 +378,10 @@ static void line_parts(const char *msg, size_t len, const struct syslog_msg *m, 
         lp->pid = msg + m->procid_off, lp->pid_len = m->procid_len;
     lp->body = msg + m->msg_off;
     lp->body_len = m->msg_len;
+    if (m->sd_len) { /* RFC 5424 structured data stays in front of MSG, as sent */
+        lp->body = msg + m->sd_off;
+        lp->body_len = m->msg_len ? m->msg_off + m->msg_len - m->sd_off : m->sd_len;
+    }
 }
 
 /* The line into in->line: time, names, message, metadata. */

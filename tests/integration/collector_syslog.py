@@ -96,13 +96,17 @@ def main():
         s.sendall(frame(b"<13>1 2024-11-22T10:00:00Z h prog - - - ctl-\x00\x01\n\tend"))
         s.sendall(b"1000000 " + b"A" * 1000000)  # over the 200000-byte bound
         s.sendall(frame(b"<13>1 2024-11-22T10:00:00Z h afterbig - - - resynced"))
+        s.sendall(frame(b'<13>1 2024-11-22T10:00:00Z h sdprog - - [exampleSDID@32473 iut="3" '
+                        b'eventSource="Application"][x@32473 a="\\]"] sd-msg'))
+        s.sendall(frame(b'<13>1 2024-11-22T10:00:00Z h sdonly - - [y@32473 b="1"]'))
         s.sendall(b"\x00\x01\x02 garbage with no structure\n")
         s.close()
         h = socket.create_connection(("127.0.0.1", tcp4))
         h.sendall(b"<13>1 2024-11-22T10:00:00Z h half - - - half-fra")  # no LF, then close
         h.close()
         # Every marker, since files are written one after another at a flush.
-        markers = (b"spoof-1", b"ctl-", b"resynced", b"garbage with", b"half-fra")
+        markers = (b"spoof-1", b"ctl-", b"resynced", b"garbage with", b"half-fra", b"sd-msg",
+                   b"y@32473")
         wait_for(lambda: all(count_lines(read_tree(store), m) for m in markers))
         tree = read_tree(store)
         inside = all(not p.startswith("..") and "/" in p and p.count("/") == 1 for p in tree)
@@ -123,6 +127,11 @@ def main():
         check("garbage stored raw under 'unparsed', not lost",
               count_lines(tree, b"garbage with no structure") == 1)
         check("half frame at close is kept", count_lines(tree, b"half-fra") == 1)
+        sd = [l for lines in tree.values() for l in lines if b"sd-msg" in l or b"y@32473" in l]
+        check("RFC 5424 structured data stored in front of the message, as sent",
+              len(sd) == 2 and any(b' sdprog: [exampleSDID@32473 iut="3" eventSource="Application"]'
+                                   b'[x@32473 a="\\]"] sd-msg\t' in l for l in sd)
+              and any(b' sdonly: [y@32473 b="1"]\t' in l for l in sd), sd)
 
         # Flood: UDP from one client while another sends over TCP.
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
