@@ -139,7 +139,7 @@ class Proxy(threading.Thread):
                     if not data:
                         raise OSError("eof")
                     (b if s is a else a).sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: cut() closed a socket under us
             pass
         for s in (a, b):
             reset(s)
