@@ -456,10 +456,11 @@ static void write_status(struct collector *c)
         if (is_agent(l->url.scheme))
             fprintf(f,
                     ",\"sessions\":%llu,\"records\":%llu,\"duplicates\":%llu,\"gaps\":%llu,"
-                    "\"errors\":%llu",
+                    "\"errors\":%llu,\"truncated\":%llu",
                     (unsigned long long)l->stats.sessions, (unsigned long long)l->stats.records,
                     (unsigned long long)l->stats.duplicates, (unsigned long long)l->stats.gaps,
-                    (unsigned long long)l->stats.agent_errors);
+                    (unsigned long long)l->stats.agent_errors,
+                    (unsigned long long)l->stats.truncated);
         fputc('}', f);
     }
     relp_in_write_status(relp, f, c->nlisteners == 0);

@@ -24,7 +24,7 @@ struct listener_stats {
     uint64_t received, rejected, bad_frames, connections, closed_bad;
     uint64_t tls_failures; /* handshakes or certificates refused */
     /* agent:// and agent+tls:// (conn_agent.c) */
-    uint64_t sessions, records, duplicates, gaps, agent_errors;
+    uint64_t sessions, records, duplicates, gaps, agent_errors, truncated;
 };
 
 struct tls_conn;

@@ -21,6 +21,8 @@
 #include "net/loop.h"
 #include "net/tls.h"
 #include "wire/agent_frame.h"
+#include "wire/audit_record.h"
+#include "wire/syslog_frame.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -286,8 +288,13 @@ static void rec(struct collector *c, struct conn *cn, const struct agent_msg *m)
                               .host_len = ac->host_len,
                               .sink = sink,
                               .sink_arg = cn};
-    int r = m->kind == AGENT_KIND_AUDIT ? ingest_audit(c->ingest, &o, m->data, m->data_len)
-                                        : ingest_syslog(c->ingest, &o, m->data, m->data_len);
+    /* As long as audit:// and tcp:// take one: a longer one is cut, counted
+     * (refusing it would wedge the stream: the agent would resend it). */
+    size_t max = m->kind == AGENT_KIND_AUDIT ? AUDIT_RECORD_MAX_LINE : SYSLOG_FRAME_MAX;
+    size_t n = m->data_len < max ? m->data_len : max;
+    cn->l->stats.truncated += n < m->data_len;
+    int r = m->kind == AGENT_KIND_AUDIT ? ingest_audit(c->ingest, &o, m->data, n)
+                                        : ingest_syslog(c->ingest, &o, m->data, n);
     if (r < 0) {
         fail(c, cn, "store: %s", err_str(r));
         return;

@@ -286,6 +286,14 @@ def plain_checks(col, port):
     d.rec(52, *record(52))
     ack, _ = d.until_ack(52)
     check("the new session goes on: ACK 52", ack == 52)
+    # longer than tcp:// takes a message: cut there, stored, counted
+    d.rec(53, b"syslog", b"<13>Dec  1 10:00:00 h app[9]: huge rec-53 " + b"x" * 300000)
+    ack, _ = d.until_ack(53)
+    big = [l for l in lines_of(col.store, host, "app.log") if b"huge rec-53" in l]
+    check("a 300 kB syslog record: acknowledged, stored once cut to 200000 bytes, counted",
+          ack == 53 and len(big) == 1 and 199000 < len(big[0]) < 201000 and
+          wait_for(lambda: col.listener().get("truncated") == 1, 10),
+          (ack, [len(l) for l in big], col.listener()))
     d.close()
     b.close()
 
