@@ -340,12 +340,13 @@ static size_t follow_leave(struct follow *f, bool deleted)
         else
             memcpy(f->tail = t, f->buf + f->start, n);
     }
-    if (deleted) {
+    if (deleted)
         f->st->gone++;
-        f->waiting = true; /* counted: a missing path is not counted again */
-    } else {
+    else
         f->st->rotations++;
-    }
+    /* A missing path right after is not counted again: after a delete it
+     * was counted, after a rename the new file is on its way. */
+    f->waiting = true;
     return n;
 }
 
