@@ -116,6 +116,24 @@ struct rec_span {
     uint32_t first, count;
 };
 
+/* The ids of the fields of the last record of each type (direct-mapped by
+ * type), in record order: the kernel writes a type's fields in the same
+ * order every time, so the k-th name is checked against the k-th id of the
+ * last such record with one 16-byte compare instead of a hash probe. Every
+ * use is verified against the name; a miss looks the name up and
+ * replaces the entry. */
+#define ID_CACHE_TYPES  16
+#define ID_CACHE_FIELDS 32
+struct id_cache_entry {
+    uint64_t name8; /* an unknown name of <= 8 bytes, zero-padded */
+    uint16_t len;   /* 0: empty */
+    int16_t id;     /* -1: not in fields.def */
+};
+struct id_cache {
+    int type;
+    struct id_cache_entry f[ID_CACHE_FIELDS];
+};
+
 #define NAME_CACHE_SIZE 64
 
 struct name_cache_entry {
@@ -137,6 +155,7 @@ struct audit_normalizer {
     char when[48];
     size_t when_len;
     struct name_cache_entry users[NAME_CACHE_SIZE], groups[NAME_CACHE_SIZE];
+    struct id_cache ids[ID_CACHE_TYPES];
 };
 
 struct audit_normalizer *audit_normalizer_new(const struct audit_normalize_options *opt)
@@ -200,6 +219,50 @@ static int field_id(const char *line, size_t line_len, const struct audit_field 
     return field_lookup(tmp, f->name_len + 4u, 0);
 }
 
+/* The first n <= 8 bytes at p, zero-padded; 8 bytes readable at p. */
+static inline uint64_t name_word(const char *p, size_t n)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
+}
+
+/* field_id through the record type's cache; k: the field's place in its
+ * record. */
+static int cached_field_id(struct id_cache *c, uint32_t k, const char *line, size_t line_len,
+                           const struct audit_field *f)
+{
+    const char *name = line + f->name_off;
+    size_t n = f->name_len, readable = line_len - f->name_off;
+    bool old = f->name_off >= 5 && name[-1] == ' ' && name[-2] == 'd' && name[-3] == 'l' &&
+               name[-4] == 'o' && name[-5] == ' ';
+    if (!c || k >= ID_CACHE_FIELDS || readable < 16 || old)
+        return field_id(line, line_len, f);
+    struct id_cache_entry *e = &c->f[k];
+    if (e->len == n) {
+        if (e->id >= 0 ? is_field_name(e->id, name, n, readable)
+                       : n <= 8 && name_word(name, n) == e->name8)
+            return e->id;
+    }
+    int id = field_lookup(name, n, readable);
+    if (id < 0 && n > 8) {
+        e->len = 0; /* too long to keep as unknown */
+        return id;
+    }
+    e->len = (uint16_t)n;
+    e->id = (int16_t)id;
+    e->name8 = id < 0 ? name_word(name, n) : 0;
+    return id;
+}
+
+static void remember_id(struct audit_normalizer *n, int id, const char *line,
+                        const struct audit_field *f)
+{
+    if (id < 0 || n->v[id].set)
+        return;
+    n->v[id] = (struct fval){line + f->value_off, f->value_len, f->kind, 1};
+}
+
 static void remember(struct audit_normalizer *n, const char *line, size_t line_len,
                      const struct audit_field *f)
 {
@@ -232,6 +295,14 @@ static int gather(struct audit_normalizer *n, const struct audit_event *ev)
         if (count < 0)
             return count;
         n->spans[i] = (struct rec_span){line, (uint32_t)n->nfields, (uint32_t)count};
+        struct id_cache *c = NULL;
+        if (rec->type > 0 && rec->type != AUDIT_PATH && rec->type != AUDIT_EXECVE) {
+            c = &n->ids[rec->type % ID_CACHE_TYPES];
+            if (c->type != rec->type) {
+                memset(c, 0, sizeof(*c));
+                c->type = rec->type;
+            }
+        }
         for (int k = 0; k < count; k++) {
             const struct audit_field *f = &n->fields[n->nfields + (size_t)k];
             if (rec->type == AUDIT_PATH)
@@ -243,7 +314,10 @@ static int gather(struct audit_normalizer *n, const struct audit_event *ev)
                 if (line[f->name_off] == 'a' && f->name_len > 1 && line[f->name_off + 1] != 'r')
                     continue;
             }
-            remember(n, line, rec->len, f);
+            if (c)
+                remember_id(n, cached_field_id(c, (uint32_t)k, line, rec->len, f), line, f);
+            else
+                remember(n, line, rec->len, f);
         }
         n->nfields += (size_t)count;
     }

@@ -145,6 +145,32 @@ static void test_netlink_pid_zero(void)
     CONTAINS(j, "\"network\":{\"family\":\"netlink\",\"netlink_pid\":0}");
 }
 
+/* Records of one type whose fields change place, name or length from one
+ * event to the next: each name is read afresh (the field-id cache by
+ * record type never answers for a different name). */
+static void test_fields_move(void)
+{
+    static const char *const events[][2] = {
+        {"type=USER_LOGIN msg=audit(1.000:21): pid=1 uid=2 auid=3 ses=4 acct=\"a\" "
+         "zzzzzzzzzzzzzzzz=1 zzzzzzzzzzzzzzzzzzz=2",
+         "\"pid\":1"},
+        {"type=USER_LOGIN msg=audit(1.000:22): uid=7 pid=8 auid=9 ses=4 acct=\"b\" "
+         "zzzzzzzzzzzzzzzz=1 zzzzzzzzzzzzzzzzzzz=2",
+         "\"auid\":9,\"uid\":7,\"session\":4,\"acct\":\"b\""},
+        {"type=USER_LOGIN msg=audit(1.000:23): gid=5 xid=6 auid=1 sess=4 acct=\"c\" "
+         "zzzzzzzzzzzzzzzz=1 zzzzzzzzzzzzzzzzzzz=2",
+         "\"who\":{\"auid\":1,\"gid\":5,\"acct\":\"c\"}"},
+        {"type=USER_LOGIN msg=audit(1.000:24): pid=3 uid=2 auid=3 ses=4 acct=\"d\" "
+         "zzzzzzzzzzzzzzzy=1 zzzzzzzzzzzzzzzzzzz=2",
+         "\"pid\":3"},
+    };
+    for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+        const char *lines[] = {events[i][0], NULL};
+        const char *j = normalize(lines);
+        CONTAINS(j, events[i][1]);
+    }
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -156,6 +182,7 @@ int main(void)
     test_avc_and_paths();
     test_old_style_login();
     test_netlink_pid_zero();
+    test_fields_move();
     audit_normalizer_free(norm);
     buf_free(&out);
     return check_status();
