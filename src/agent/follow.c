@@ -305,8 +305,8 @@ static int follow_advance(struct follow *f)
 {
     while (f->in_chain && f->chain_i < f->chain_n) {
         int r = follow_open_at(f, f->chain[f->chain_i++], NULL);
-        if (r != 0)
-            return r;
+        if (r > 0)
+            return r; /* an unreadable sibling is skipped */
     }
     if (f->in_chain) {
         follow_chain_free(f->chain, f->chain_n);
@@ -315,13 +315,13 @@ static int follow_advance(struct follow *f)
         f->in_chain = false;
     }
     int r = follow_open_at(f, f->path, NULL);
-    if (r == 0) {
+    if (r <= 0) { /* the finished file is closed; the next call tries path again */
         if (f->fd >= 0)
             close(f->fd);
         f->fd = -1;
         f->ino = f->dev = 0;
         follow_reset(f);
-        if (!f->waiting)
+        if (r == 0 && !f->waiting)
             f->st->gone++;
         f->waiting = true;
     }
