@@ -43,3 +43,8 @@ if(TARGET lw_agent AND lw_agent_input_sources)
   target_include_directories(test_agent_inputs_queue PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
   add_test(NAME unit_agent_inputs_queue COMMAND test_agent_inputs_queue)
 endif()
+
+# End to end: logward-agent's file and plugin inputs into logwardd.
+if(COMMAND lw_integration)
+  lw_integration(agent_inputs integration/agent_inputs.py)
+endif()
