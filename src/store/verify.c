@@ -74,7 +74,8 @@ struct member {
     bool plain, zst, sidecar;
     struct seal_record *recs;
     size_t nrecs;
-    bool bad; /* its sidecar is already reported tampered */
+    bool bad;      /* its sidecar is already reported tampered */
+    bool moved;    /* its sidecar is still under the number before (a rotation cut short) */
 };
 
 struct dirctx {
@@ -463,8 +464,9 @@ static int load_member(struct verify_run *v, const struct dirctx *d, const char 
                        struct member *m, struct verify_result *r)
 {
     char side[NAME_MAX + 16];
-    if (m->num)
-        snprintf(side, sizeof(side), ".%s.%u.seal", leaf, m->num);
+    unsigned num = m->moved ? m->num - 1 : m->num;
+    if (num)
+        snprintf(side, sizeof(side), ".%s.%u.seal", leaf, num);
     else
         snprintf(side, sizeof(side), ".%s.seal", leaf);
     struct buf b;
@@ -491,7 +493,11 @@ static int load_member(struct verify_run *v, const struct dirctx *d, const char 
 static void family_links(struct verify_run *v, const struct dirctx *d, const char *leaf,
                          struct member *ms, size_t n, struct verify_result **rs)
 {
-    /* seq + num is one value for the whole family */
+    /* seq + num is one value for the whole family, except that a rotation
+     * cut short (a crash between its renames, oldest first) leaves the
+     * files above a missing number one higher than those below (the gap
+     * then moves up one number per rotation); the links below check the
+     * chain by seq and tag across such gaps */
     uint64_t base = 0;
     bool have = false;
     for (size_t i = 0; i < n; i++) {
@@ -500,6 +506,8 @@ static void family_links(struct verify_run *v, const struct dirctx *d, const cha
         uint64_t b = ms[i].recs[0].seq + ms[i].num;
         if (!have) {
             base = b, have = true;
+        } else if (b == base + 1 && i > 0 && ms[i].num > ms[i - 1].num + 1) {
+            base = b;
         } else if (b != base && rs[i]) {
             set(rs[i], VERIFY_TAMPERED, 0, 0,
                 "holds file %llu of its chain where file %llu belongs: files swapped or replaced",
@@ -511,14 +519,16 @@ static void family_links(struct verify_run *v, const struct dirctx *d, const cha
         if (!m->nrecs || !rs[i] || m->recs[0].seq == 0)
             continue;
         const struct seal_record *first = &m->recs[0];
-        const struct member *pred = i + 1 < n && ms[i + 1].num == m->num + 1 ? &ms[i + 1] : NULL;
-        if (pred && pred->nrecs) {
+        const struct member *pred = i + 1 < n ? &ms[i + 1] : NULL; /* the next older file */
+        if (pred && pred->nrecs && pred->recs[0].seq + 1 == first->seq) {
             if (memcmp(pred->recs[pred->nrecs - 1].tag, first->prev, SEAL_HASH_BYTES))
                 set(rs[i], VERIFY_TAMPERED, 0, 0,
                     "does not continue the chain of %s.%u (a file replaced or reordered)", leaf,
                     pred->num);
             continue;
         }
+        if (pred && pred->num != m->num + 1)
+            pred = NULL;
         if (pred && (pred->plain || pred->zst))
             continue; /* the file before is unsealed: reported there */
         const struct seal_record *x = expiry_of(d, first->file, first->file_len, first->seq - 1);
@@ -601,6 +611,16 @@ static int verify_family(struct verify_run *v, const struct dirctx *d, const cha
     struct verify_result *rs[MEMBERS_MAX + 1];
     size_t at[MEMBERS_MAX + 1];
     char name[NAME_MAX + 16], alt[NAME_MAX + 16];
+    /* A rotation cut short between a file's rename and its sidecar's: the
+     * sidecar of K-1 without its file, file K without a sidecar. It is the
+     * file's (the next start moves it; its chain is checked all the same). */
+    for (size_t i = 0; i + 1 < n; i++)
+        if (ms[i].sidecar && !ms[i].plain && !ms[i].zst && !ms[i + 1].sidecar &&
+            ms[i + 1].num == ms[i].num + 1 && (ms[i + 1].plain || ms[i + 1].zst)) {
+            ms[i + 1].sidecar = ms[i + 1].moved = true;
+            memmove(&ms[i], &ms[i + 1], (n - i - 1) * sizeof(*ms));
+            n--;
+        }
     for (size_t i = 0; i < n; i++) { /* one result per file; a lone sidecar gets one too */
         file_name(name, sizeof(name), leaf, &ms[i], ms[i].zst);
         file_name(alt, sizeof(alt), leaf, &ms[i], false);
