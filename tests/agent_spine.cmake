@@ -22,7 +22,8 @@ target_link_libraries(fuzz_agent_queue PRIVATE lw_agent)
 target_include_directories(fuzz_agent_queue PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
 add_test(NAME fuzz_replay_agent_queue
          COMMAND fuzz_agent_queue ${lw_spine_fuzz_args}
-                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/agent_queue)
+                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/agent_queue
+                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/regress/agent_queue)
 
 # The spine against real collectors: failover, SIGHUP, the queue's bound
 # under both policies, the command line (tests/integration/agent_spine.py).
