@@ -403,6 +403,13 @@ static int follow_make_room(struct follow *f)
         f->len -= f->start;
         f->start = 0;
     }
+    if (f->len == 0 && f->cap > FOLLOW_READ_CHUNK * 2) { /* a long line is gone: give back */
+        char *b = realloc(f->buf, FOLLOW_READ_CHUNK * 2);
+        if (b) {
+            f->buf = b;
+            f->cap = FOLLOW_READ_CHUNK * 2;
+        }
+    }
     if (f->cap - f->len >= FOLLOW_READ_CHUNK)
         return 0;
     size_t cap = f->cap * 2 > FOLLOW_BUF_MAX ? FOLLOW_BUF_MAX : f->cap * 2;
