@@ -79,9 +79,13 @@ static void write_status(struct agent *a, bool running)
     struct input *ins[AGENT_INPUTS_MAX];
     for (size_t i = 0; i < a->ninputs; i++)
         ins[i] = a->inputs[i].in;
-    struct status_view v = {.name = a->cfg.name, .stream = queue_stream(a->q),
-                            .running = running, .queue = &qs, .sender = sender_stats(a->snd),
-                            .ninputs = a->ninputs, .inputs = ins};
+    struct status_view v = {.name = a->cfg.name,
+                            .stream = queue_stream(a->q),
+                            .running = running,
+                            .queue = &qs,
+                            .sender = sender_stats(a->snd),
+                            .ninputs = a->ninputs,
+                            .inputs = ins};
     int r = status_write(a->state, &v);
     static bool said;
     if (r < 0 && !said)
@@ -124,8 +128,8 @@ static int open_inputs(struct agent *a, bool fatal)
         s->last_gone = input_stats(s->in)->gone;
         s->ready = true;
         if (s->fd >= 0 && (r = loop_add(a->loop, s->fd, EPOLLIN, on_input_fd, a)) < 0) {
-            say(a, "input %s: poll: %s (read every %d ms instead)", a->cfg.inputs[i],
-                strerror(-r), INPUT_POLL_MS);
+            say(a, "input %s: poll: %s (read every %d ms instead)", a->cfg.inputs[i], strerror(-r),
+                INPUT_POLL_MS);
             s->fd = -1;
         }
         a->ninputs++;
@@ -296,10 +300,14 @@ static int setup_signals(struct agent *a)
 static int start(struct agent *a)
 {
     char err[AGENT_CONFIG_ERROR_MAX] = "";
-    struct queue_config qc = {.dir = a->state, .max_bytes = a->cfg.queue_max,
-                              .segment_bytes = a->cfg.queue_segment, .full = a->cfg.queue_full,
-                              .fsync = a->cfg.queue_fsync, .fsync_ms = a->cfg.queue_fsync_ms,
-                              .log = log_line, .log_arg = a};
+    struct queue_config qc = {.dir = a->state,
+                              .max_bytes = a->cfg.queue_max,
+                              .segment_bytes = a->cfg.queue_segment,
+                              .full = a->cfg.queue_full,
+                              .fsync = a->cfg.queue_fsync,
+                              .fsync_ms = a->cfg.queue_fsync_ms,
+                              .log = log_line,
+                              .log_arg = a};
     int r = queue_open(&qc, &a->q, err, sizeof(err));
     if (r < 0) {
         say(a, "queue: %s", err);
@@ -318,8 +326,7 @@ static int start(struct agent *a)
     struct queue_stats qs;
     queue_get_stats(a->q, &qs);
     say(a, "started: %s, stream %s, %zu inputs, %llu records waiting, collector %s", a->cfg.name,
-        queue_stream(a->q), a->ninputs, (unsigned long long)qs.pending,
-        a->cfg.collectors[0].text);
+        queue_stream(a->q), a->ninputs, (unsigned long long)qs.pending, a->cfg.collectors[0].text);
     return 0;
 }
 

@@ -11,9 +11,9 @@
 
 #include <stddef.h>
 
-#define AGENT_TICK_MS       20
-#define AGENT_INPUT_BUDGET  4096 /* records one input_run may read */
-#define AGENT_SHUTDOWN_MS   2000 /* at SIGTERM, how long to wait for ACKs in flight */
+#define AGENT_TICK_MS      20
+#define AGENT_INPUT_BUDGET 4096 /* records one input_run may read */
+#define AGENT_SHUTDOWN_MS  2000 /* at SIGTERM, how long to wait for ACKs in flight */
 
 /* Builds a fresh configuration (the file again, then the command line),
  * for SIGHUP. Returns 0 or a negative code with why in err. */

@@ -36,8 +36,7 @@ static int number(const char *v, unsigned long long min, unsigned long long max,
 }
 
 /* BYTES with an optional K, M or G (powers of 1024). */
-static int bytes(const char *v, unsigned long long min, unsigned long long *out,
-                 const char **why)
+static int bytes(const char *v, unsigned long long min, unsigned long long *out, const char **why)
 {
     char num[32];
     size_t n = strlen(v);
@@ -222,8 +221,9 @@ static int set_status_ms(struct agent_config *cfg, const char *v, const char **w
 static int set_name(struct agent_config *cfg, const char *v, const char **why)
 {
     size_t n = strlen(v);
-    if (n == 0 || n > AGENT_NAME_LEN_MAX || strspn(v, "abcdefghijklmnopqrstuvwxyz"
-                                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+    if (n == 0 || n > AGENT_NAME_LEN_MAX ||
+        strspn(v, "abcdefghijklmnopqrstuvwxyz"
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
         *why = "expected 1 to 64 of A-Z a-z 0-9 . _ -";
         return -EINVAL;
     }
@@ -289,8 +289,7 @@ static const struct setting *find(const char *key)
     return NULL;
 }
 
-int agent_config_set(struct agent_config *cfg, const char *key, const char *value,
-                     const char **why)
+int agent_config_set(struct agent_config *cfg, const char *key, const char *value, const char **why)
 {
     const struct setting *s = find(key);
     if (!s) {

@@ -102,8 +102,8 @@ static int first_pass(struct cli *c)
     while ((opt = getopt_long(c->argc, c->argv, SHORT_OPTIONS, options, &index)) != -1) {
         if (opt == 'c')
             c->config = optarg;
-        else if (opt == OPT_SETTING &&
-                 (!strcmp(options[index].name, "state") || !strcmp(options[index].name, "collector")))
+        else if (opt == OPT_SETTING && (!strcmp(options[index].name, "state") ||
+                                        !strcmp(options[index].name, "collector")))
             c->explicit = true;
         else if (opt == 'h') {
             usage(stdout);
@@ -213,8 +213,8 @@ int main(int argc, char **argv)
         return rc;
     }
     if (agent_config_check(&cfg, err, sizeof(err)) < 0) {
-        fprintf(stderr, "logward-agent: %s%s%s\n", c.config ? c.config : "",
-                c.config ? ": " : "", err);
+        fprintf(stderr, "logward-agent: %s%s%s\n", c.config ? c.config : "", c.config ? ": " : "",
+                err);
         agent_config_free(&cfg);
         return EXIT_TROUBLE;
     }

@@ -186,8 +186,8 @@ static int write_positions(struct queue *q)
     size_t n = QUEUE_SEGMENT_MAGIC_LEN;
     for (size_t i = 0; i < q->npos; i++) {
         const struct position *p = &q->pos[i];
-        n += queue_entry_put_checkpoint(buf + n, p->gen, p->next_seq, p->id, strlen(p->id),
-                                        p->pos, p->len);
+        n += queue_entry_put_checkpoint(buf + n, p->gen, p->next_seq, p->id, strlen(p->id), p->pos,
+                                        p->len);
     }
     int r = replace_file(q, "positions", buf, n);
     free(buf);
@@ -360,13 +360,12 @@ static int trim(struct queue *q)
 /* ---- recovery ---- */
 
 struct scan {
-    struct segment seg;      /* what the checkpoints confirm */
-    struct segment pending;  /* records since the last checkpoint */
-    uint64_t good_end;       /* end of the last checkpoint */
+    struct segment seg;     /* what the checkpoints confirm */
+    struct segment pending; /* records since the last checkpoint */
+    uint64_t good_end;      /* end of the last checkpoint */
 };
 
-static void scan_entry(struct queue *q, struct scan *sc, const struct queue_entry *e,
-                       uint64_t end)
+static void scan_entry(struct queue *q, struct scan *sc, const struct queue_entry *e, uint64_t end)
 {
     if (e->type != QUEUE_ENTRY_CHECKPOINT) {
         if (!sc->pending.nrec)
@@ -432,8 +431,9 @@ static int recover_segment(struct queue *q, uint64_t num, uint8_t *buf, size_t c
     if (r == 0 && fstat(fd, &stb) < 0)
         r = -errno;
     if (r == 0 && (uint64_t)stb.st_size > sc.good_end) {
-        say(q, "segment %s: dropped a torn or damaged tail of %" PRIu64 " bytes (at byte %" PRIu64
-               ")", name, (uint64_t)stb.st_size - sc.good_end, sc.good_end);
+        say(q,
+            "segment %s: dropped a torn or damaged tail of %" PRIu64 " bytes (at byte %" PRIu64 ")",
+            name, (uint64_t)stb.st_size - sc.good_end, sc.good_end);
         q->st.torn += (uint64_t)stb.st_size - sc.good_end;
         if (ftruncate(fd, (off_t)sc.good_end) < 0)
             r = -errno;
@@ -702,8 +702,8 @@ int queue_put(struct queue *q, enum queue_kind kind, const char *data, size_t le
         return r;
     if (!q->bcount)
         q->bbase = q->next_seq;
-    q->blen += queue_entry_put_record(q->batch + q->blen, (uint8_t)kind, q->bbase + q->bcount,
-                                      data, len);
+    q->blen +=
+        queue_entry_put_record(q->batch + q->blen, (uint8_t)kind, q->bbase + q->bcount, data, len);
     q->bcount++;
     return 0;
 }
@@ -742,8 +742,9 @@ static int make_room(struct queue *q, uint64_t need)
         uint64_t lost = seg_unacked(s, q->acked_seq);
         if (lost) {
             q->st.dropped += lost;
-            say(q, "full (%" PRIu64 " bytes): dropped the %" PRIu64
-                   " oldest unacknowledged records (sequences %" PRIu64 " to %" PRIu64 ")",
+            say(q,
+                "full (%" PRIu64 " bytes): dropped the %" PRIu64
+                " oldest unacknowledged records (sequences %" PRIu64 " to %" PRIu64 ")",
                 q->cfg.max_bytes, lost, s->last_seq - lost + 1, s->last_seq);
         }
         int r = seg_delete(q, 0, false);
@@ -776,8 +777,10 @@ static int check_room(struct queue *q, uint64_t need)
         return make_room(q, need);
     q->st.full++;
     if (!q->said_full)
-        say(q, "full (%" PRIu64 " bytes, %" PRIu64 " records unacknowledged): inputs wait "
-               "(queue_full = block)", q->cfg.max_bytes, q->next_seq - 1 - q->acked_seq);
+        say(q,
+            "full (%" PRIu64 " bytes, %" PRIu64 " records unacknowledged): inputs wait "
+            "(queue_full = block)",
+            q->cfg.max_bytes, q->next_seq - 1 - q->acked_seq);
     q->said_full = true;
     return -ENOSPC;
 }
@@ -832,10 +835,14 @@ int queue_commit(struct queue *q, const char *input_id, const void *pos, size_t 
     if (q->bcount && q->bbase != q->next_seq)
         renumber(q);
     cur = seg_current(q);
-    struct queue_entry e = {.gen = q->gen + 1, .next_seq = q->next_seq + q->bcount,
-                            .id = input_id, .id_len = id_len, .pos = pos, .pos_len = pos_len};
-    size_t n = q->blen + queue_entry_put_checkpoint(q->batch + q->blen, e.gen, e.next_seq,
-                                                    input_id, id_len, pos, pos_len);
+    struct queue_entry e = {.gen = q->gen + 1,
+                            .next_seq = q->next_seq + q->bcount,
+                            .id = input_id,
+                            .id_len = id_len,
+                            .pos = pos,
+                            .pos_len = pos_len};
+    size_t n = q->blen + queue_entry_put_checkpoint(q->batch + q->blen, e.gen, e.next_seq, input_id,
+                                                    id_len, pos, pos_len);
     if ((r = write_all(q->wfd, q->batch, n)) < 0) {
         if (ftruncate(q->wfd, (off_t)cur->bytes) < 0)
             say(q, "cannot cut a failed write back: the next start drops the torn tail");
@@ -942,8 +949,8 @@ int queue_read(struct queue *q, struct queue_record *rec)
             if (e.type == QUEUE_ENTRY_CHECKPOINT || e.seq <= rd->after)
                 continue;
             rd->after = e.seq;
-            *rec = (struct queue_record){e.seq, (enum queue_kind)e.type, (const char *)e.data,
-                                         e.len};
+            *rec =
+                (struct queue_record){e.seq, (enum queue_kind)e.type, (const char *)e.data, e.len};
             return 1;
         }
         ssize_t n = reader_fill(q, &q->segs[i]);
@@ -981,16 +988,17 @@ int queue_ack(struct queue *q, uint64_t seq)
     if (seq <= q->acked_seq)
         return 0;
     if (seq >= q->next_seq) {
-        say(q, "the collector has this stream up to %" PRIu64 ", past the queue's %" PRIu64
-               ": new records start after it", seq, q->next_seq - 1);
+        say(q,
+            "the collector has this stream up to %" PRIu64 ", past the queue's %" PRIu64
+            ": new records start after it",
+            seq, q->next_seq - 1);
         q->next_seq = seq + 1; /* a buffered batch is numbered again at its commit */
         q->st.next_seq = q->next_seq;
     }
     q->st.acked += count_acked(q, q->acked_seq, seq);
     q->acked_seq = seq;
     struct segment *cur = seg_current(q);
-    if (cur && !seg_unacked(cur, seq) && cur->bytes >= q->cfg.segment_bytes / 8 &&
-        seg_roll(q) < 0)
+    if (cur && !seg_unacked(cur, seq) && cur->bytes >= q->cfg.segment_bytes / 8 && seg_roll(q) < 0)
         return -EIO;
     return trim(q);
 }

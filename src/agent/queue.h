@@ -19,8 +19,8 @@
 #include <stdint.h>
 
 #define QUEUE_RECORD_MAX   (1u << 20) /* bytes of one record's data (the wire's frame bound) */
-#define QUEUE_INPUT_ID_MAX 256        /* bytes of an input's id, e.g. "audit:/var/log/audit/audit.log" */
-#define QUEUE_POSITION_MAX 1024       /* bytes of an input's opaque position */
+#define QUEUE_INPUT_ID_MAX 256  /* bytes of an input's id, e.g. "audit:/var/log/audit/audit.log" */
+#define QUEUE_POSITION_MAX 1024 /* bytes of an input's opaque position */
 
 enum queue_kind { QUEUE_KIND_AUDIT = 'A', QUEUE_KIND_SYSLOG = 'S' };
 
@@ -53,13 +53,13 @@ int queue_position(const struct queue *q, const char *input_id, void *pos, size_
 
 /* ---- The spine's side (the agent's loop, the sender, status) ---- */
 
-#define QUEUE_STREAM_HEX     32                  /* hex digits of a stream id */
-#define QUEUE_SEGMENT_MIN    (QUEUE_RECORD_MAX + 4096) /* smallest segment bound */
-#define QUEUE_SEGMENT_BYTES  (8u << 20)          /* default bytes of one segment file */
-#define QUEUE_MAX_DEFAULT    ((uint64_t)256 << 20)
-#define QUEUE_FSYNC_MS       1000                /* default: fdatasync at most this often */
-#define QUEUE_INPUTS_MAX     64                  /* inputs whose positions the queue keeps */
-#define QUEUE_BATCH_MAX      (16u << 20)         /* bytes buffered before a commit */
+#define QUEUE_STREAM_HEX    32                        /* hex digits of a stream id */
+#define QUEUE_SEGMENT_MIN   (QUEUE_RECORD_MAX + 4096) /* smallest segment bound */
+#define QUEUE_SEGMENT_BYTES (8u << 20)                /* default bytes of one segment file */
+#define QUEUE_MAX_DEFAULT   ((uint64_t)256 << 20)
+#define QUEUE_FSYNC_MS      1000        /* default: fdatasync at most this often */
+#define QUEUE_INPUTS_MAX    64          /* inputs whose positions the queue keeps */
+#define QUEUE_BATCH_MAX     (16u << 20) /* bytes buffered before a commit */
 
 enum queue_full_policy { QUEUE_FULL_BLOCK, QUEUE_FULL_DROP_OLDEST };
 enum queue_fsync_policy {
@@ -69,8 +69,8 @@ enum queue_fsync_policy {
 };
 
 struct queue_config {
-    const char *dir;      /* the state directory; the queue lives in dir/queue */
-    uint64_t max_bytes;   /* bound of the segments' bytes together (0: default) */
+    const char *dir;        /* the state directory; the queue lives in dir/queue */
+    uint64_t max_bytes;     /* bound of the segments' bytes together (0: default) */
     uint64_t segment_bytes; /* roll a segment past this (0: default) */
     enum queue_full_policy full;
     enum queue_fsync_policy fsync;
@@ -82,15 +82,15 @@ struct queue_config {
 };
 
 struct queue_stats {
-    uint64_t queued;       /* records committed since open */
-    uint64_t acked;        /* records acknowledged since open */
-    uint64_t dropped;      /* records deleted unacknowledged by drop-oldest, since open */
-    uint64_t full;         /* commits refused with -ENOSPC (block) */
-    uint64_t torn;         /* bytes of torn tail dropped at open */
-    uint64_t next_seq;     /* the sequence the next record gets */
-    uint64_t acked_seq;    /* every record up to this is acknowledged */
-    uint64_t pending;      /* records in the queue not yet acknowledged */
-    uint64_t bytes;        /* bytes of the segment files */
+    uint64_t queued;    /* records committed since open */
+    uint64_t acked;     /* records acknowledged since open */
+    uint64_t dropped;   /* records deleted unacknowledged by drop-oldest, since open */
+    uint64_t full;      /* commits refused with -ENOSPC (block) */
+    uint64_t torn;      /* bytes of torn tail dropped at open */
+    uint64_t next_seq;  /* the sequence the next record gets */
+    uint64_t acked_seq; /* every record up to this is acknowledged */
+    uint64_t pending;   /* records in the queue not yet acknowledged */
+    uint64_t bytes;     /* bytes of the segment files */
     uint64_t segments;
 };
 

@@ -26,7 +26,7 @@
 #define QUEUE_SEGMENT_MAGIC_LEN 8
 #define QUEUE_ENTRY_HEADER      8
 #define QUEUE_ENTRY_RECORD_MAX  (QUEUE_ENTRY_HEADER + 9 + QUEUE_RECORD_MAX)
-#define QUEUE_ENTRY_CHECKPOINT_MAX                                                          \
+#define QUEUE_ENTRY_CHECKPOINT_MAX                                                                 \
     (QUEUE_ENTRY_HEADER + 1 + 8 + 8 + 2 + QUEUE_INPUT_ID_MAX + 2 + QUEUE_POSITION_MAX)
 #define QUEUE_ENTRY_CHECKPOINT 'P'
 

@@ -295,8 +295,9 @@ static void on_welcome(struct sender *s, uint64_t last)
     struct queue_stats qs;
     queue_get_stats(s->q, &qs);
     if (last < s->high[s->cur])
-        say(s, "collector %s has this stream up to %llu only, below the %llu it acknowledged "
-               "before (its state was reset?): records in between are not resent",
+        say(s,
+            "collector %s has this stream up to %llu only, below the %llu it acknowledged "
+            "before (its state was reset?): records in between are not resent",
             url_of(s), (unsigned long long)last, (unsigned long long)s->high[s->cur]);
     if (last > s->high[s->cur])
         s->high[s->cur] = last;
@@ -588,8 +589,7 @@ static int apply(struct sender *s, const struct agent_config *cfg, struct tls_cl
     return 0;
 }
 
-static int make_tls(const struct agent_config *cfg, struct tls_client **out, char *err,
-                    size_t cap)
+static int make_tls(const struct agent_config *cfg, struct tls_client **out, char *err, size_t cap)
 {
     *out = NULL;
     bool any = false;
@@ -600,8 +600,8 @@ static int make_tls(const struct agent_config *cfg, struct tls_client **out, cha
     return tls_client_new(cfg->tls_cert, cfg->tls_key, cfg->tls_ca, out, err, cap);
 }
 
-int sender_new(struct loop *l, struct queue *q, const struct agent_config *cfg,
-               sender_log_fn log, void *log_arg, struct sender **out, char *err, size_t cap)
+int sender_new(struct loop *l, struct queue *q, const struct agent_config *cfg, sender_log_fn log,
+               void *log_arg, struct sender **out, char *err, size_t cap)
 {
     struct tls_client *tls;
     int r = make_tls(cfg, &tls, err, cap);
@@ -679,8 +679,7 @@ bool sender_idle(const struct sender *s)
 
 const struct sender_stats *sender_stats(struct sender *s)
 {
-    static const char *names[] = {"waiting", "connecting", "connecting", "connecting",
-                                  "connected"};
+    static const char *names[] = {"waiting", "connecting", "connecting", "connecting", "connected"};
     s->stats.state = names[s->st];
     s->stats.current = (int)s->cur;
     return &s->stats;

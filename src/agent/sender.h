@@ -40,11 +40,11 @@ struct sender_collector_stats {
 };
 
 struct sender_stats {
-    uint64_t sent;      /* REC frames written (resends after a broken session included) */
-    uint64_t acked;     /* records acknowledged by ACK or WELCOME, since start */
-    uint64_t inflight;  /* records sent and not acknowledged yet */
-    const char *state;  /* "connected", "connecting", "waiting" (backoff) */
-    int current;        /* index of the collector in use or tried next */
+    uint64_t sent;     /* REC frames written (resends after a broken session included) */
+    uint64_t acked;    /* records acknowledged by ACK or WELCOME, since start */
+    uint64_t inflight; /* records sent and not acknowledged yet */
+    const char *state; /* "connected", "connecting", "waiting" (backoff) */
+    int current;       /* index of the collector in use or tried next */
     size_t ncollectors;
     struct sender_collector_stats collectors[AGENT_COLLECTORS_MAX];
 };
@@ -54,8 +54,8 @@ typedef void (*sender_log_fn)(void *arg, const char *line);
 
 /* Takes cfg's collectors, TLS files (loaded now: a bad file is an error
  * here, with OpenSSL's reason in err) and backoff cap; borrows l and q. */
-int sender_new(struct loop *l, struct queue *q, const struct agent_config *cfg,
-               sender_log_fn log, void *log_arg, struct sender **out, char *err, size_t cap);
+int sender_new(struct loop *l, struct queue *q, const struct agent_config *cfg, sender_log_fn log,
+               void *log_arg, struct sender **out, char *err, size_t cap);
 /* SIGHUP: new collectors, TLS files, backoff. An open session is closed
  * when its collector or the TLS settings changed. On error nothing changes. */
 int sender_configure(struct sender *s, const struct agent_config *cfg, char *err, size_t cap);

@@ -47,8 +47,7 @@ int tls_client_new(const char *cert, const char *key, const char *ca, struct tls
         goto fail;
     }
     SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-    SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
     if (cert && SSL_CTX_use_certificate_chain_file(c->ctx, cert) != 1) {
         openssl_reason(err, errcap, "loading the certificate", cert);

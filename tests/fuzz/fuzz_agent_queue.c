@@ -38,8 +38,8 @@ static void round_trip(const uint8_t *p, size_t n, const struct queue_entry *e)
     uint8_t *out = malloc(n);
     REQUIRE(out);
     size_t w = e->type == QUEUE_ENTRY_CHECKPOINT
-                   ? queue_entry_put_checkpoint(out, e->gen, e->next_seq, e->id, e->id_len,
-                                                e->pos, e->pos_len)
+                   ? queue_entry_put_checkpoint(out, e->gen, e->next_seq, e->id, e->id_len, e->pos,
+                                                e->pos_len)
                    : queue_entry_put_record(out, e->type, e->seq, e->data, e->len);
     REQUIRE(w == n && !memcmp(out, p, n));
     free(out);
@@ -106,7 +106,8 @@ static void recover(const uint8_t *data, size_t size, size_t good_end, size_t nr
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t at = 0, good_end = 0, nrec = 0, pending = 0;
-    if (size >= QUEUE_SEGMENT_MAGIC_LEN && !memcmp(data, QUEUE_SEGMENT_MAGIC, QUEUE_SEGMENT_MAGIC_LEN))
+    if (size >= QUEUE_SEGMENT_MAGIC_LEN &&
+        !memcmp(data, QUEUE_SEGMENT_MAGIC, QUEUE_SEGMENT_MAGIC_LEN))
         at = QUEUE_SEGMENT_MAGIC_LEN;
     for (;;) {
         struct queue_entry e;

@@ -59,7 +59,7 @@ static void test_urls(void)
     CHECK_STR(u.host, "::1");
     CHECK_STR(u.port, "7");
     CHECK_STR(u.text, "agent+tls://[::1]:7");
-    const char *bad[] = {"tcp://h:1", "agent://", "agent://h:0", "agent://h:65536",
+    const char *bad[] = {"tcp://h:1",   "agent://",       "agent://h:0",  "agent://h:65536",
                          "agent://h:x", "agent://h/path", "agent://[::1", "agent://h o"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         why = NULL;

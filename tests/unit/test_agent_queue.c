@@ -31,8 +31,12 @@ static void logline(void *arg, const char *line)
 
 static struct queue_config conf(uint64_t max, enum queue_full_policy full)
 {
-    return (struct queue_config){.dir = dir, .max_bytes = max, .segment_bytes = QUEUE_SEGMENT_MIN,
-                                 .full = full, .fsync = QUEUE_FSYNC_NONE, .log = logline};
+    return (struct queue_config){.dir = dir,
+                                 .max_bytes = max,
+                                 .segment_bytes = QUEUE_SEGMENT_MIN,
+                                 .full = full,
+                                 .fsync = QUEUE_FSYNC_NONE,
+                                 .log = logline};
 }
 
 static struct queue *open_q(uint64_t max, enum queue_full_policy full)
