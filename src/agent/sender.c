@@ -74,7 +74,7 @@ struct sender {
     uint64_t flight_bytes;
     bool said_down[AGENT_COLLECTORS_MAX];
     uint64_t high[AGENT_COLLECTORS_MAX]; /* the highest sequence each collector confirmed */
-    bool outage;
+    bool outage, said_read;
     struct sender_stats stats;
 };
 
@@ -230,22 +230,32 @@ static int frame_mangled(struct sender *s, const struct queue_record *rec)
  * buffer have room. */
 static void fill(struct sender *s)
 {
+    if (s->out_at) { /* what the socket took goes, so the buffer stays within its bound */
+        memmove(s->out.data, s->out.data + s->out_at, s->out.len - s->out_at);
+        s->out.len -= s->out_at;
+        s->out_at = 0;
+    }
     while (s->st == S_UP && s->ring_count < SENDER_WINDOW_RECORDS &&
-           s->flight_bytes < SENDER_WINDOW_BYTES && s->out.len - s->out_at < SENDER_OUT_HIGH) {
+           s->flight_bytes < SENDER_WINDOW_BYTES && s->out.len < SENDER_OUT_HIGH) {
         struct queue_record rec;
         int r = queue_read(s->q, &rec);
         if (r < 0) {
-            say(s, "reading the queue: %s", strerror(-r));
+            if (!s->said_read)
+                say(s, "reading the queue: %s (retried)", strerror(-r));
+            s->said_read = true;
             return;
         }
+        s->said_read = false;
         if (r == 0)
             break;
         size_t before = s->out.len;
         r = agent_frame_rec(&s->out, rec.seq, kind_of(rec.kind), rec.data, rec.len);
         if (r == -EINVAL)
             r = frame_mangled(s, &rec);
-        if (r < 0) {
-            say(s, "framing record %llu: %s", (unsigned long long)rec.seq, strerror(-r));
+        if (r < 0) { /* not sent: read it again next time, never skip it */
+            say(s, "framing record %llu: %s (retried)", (unsigned long long)rec.seq,
+                strerror(-r));
+            queue_rewind(s->q, rec.seq - 1);
             return;
         }
         struct flight *f = &s->ring[(s->ring_head + s->ring_count++) % SENDER_WINDOW_RECORDS];
