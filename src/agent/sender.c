@@ -253,8 +253,7 @@ static void fill(struct sender *s)
         if (r == -EINVAL)
             r = frame_mangled(s, &rec);
         if (r < 0) { /* not sent: read it again next time, never skip it */
-            say(s, "framing record %llu: %s (retried)", (unsigned long long)rec.seq,
-                strerror(-r));
+            say(s, "framing record %llu: %s (retried)", (unsigned long long)rec.seq, strerror(-r));
             queue_rewind(s->q, rec.seq - 1);
             return;
         }
