@@ -304,10 +304,12 @@ static const unsigned char value_special[256] = {
  * load at its name: the masks of spaces and '=' give the end of the name,
  * the end of the value and whether the next name follows a single space,
  * so each field waits on one load instead of a chain of a search, a byte
- * test, a second search and a byte loop. Returns false, having done
- * nothing, for anything else (fewer than 16 bytes left, a long field, a
- * bare word, an empty name, a quoted or special value); the general path
- * then takes the field. Not for msg='...' contents (their own trimming).
+ * test, a second search and a byte loop. name="value" takes one more
+ * search, for the closing quote. Returns false, having done nothing, for
+ * anything else (fewer than 16 bytes left, a long field, a bare word, an
+ * empty name, an unterminated or other quote, a brace, "(null)", "?"); the
+ * general path then takes the field. Not for msg='...' contents (their own
+ * trimming).
  */
 static inline bool fast_field(const char *line, const char **pp, const char *end,
                               enum audit_field_part part, struct field_sink *s)
@@ -322,7 +324,17 @@ static inline bool fast_field(const char *line, const char **pp, const char *end
     if (!hit)
         return false;
     unsigned k = (unsigned)__builtin_ctz(hit); /* the end of the name */
-    if (k == 0 || k > 13 || !(eq >> k & 1) || value_special[(unsigned char)p[k + 1]])
+    if (k == 0 || k > 13 || !(eq >> k & 1))
+        return false;
+    if (p[k + 1] == '"') { /* comm="...", exe="...", key="...": the close from one more load */
+        const char *val = p + k + 2, *q = find2(line, val, end, '"', '"');
+        if (q == end)
+            return false; /* unterminated: the general path takes it to the end */
+        sink_push(s, line, p, k, val, (size_t)(q - val), AUDIT_VALUE_DQUOTED, part);
+        *pp = q + 1;
+        return true;
+    }
+    if (value_special[(unsigned char)p[k + 1]])
         return false;
     unsigned after = sp >> (k + 1); /* spaces after '=' */
     if (!after)
