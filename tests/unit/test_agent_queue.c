@@ -345,6 +345,41 @@ static void test_full_drop_oldest(void)
     rm_rf(dir);
 }
 
+/* fsync every commit, then interval after a reconfigure: the same records
+ * come back; a 65th input's position makes room by forgetting the one
+ * committed longest ago. */
+static void test_fsync_and_positions(void)
+{
+    struct queue_config c = conf(0, QUEUE_FULL_BLOCK);
+    c.fsync = QUEUE_FSYNC_EVERY;
+    struct queue *q = NULL;
+    char err[512] = "";
+    CHECK_INT(queue_open(&c, &q, err, sizeof(err)), 0);
+    char id[32], pos[32];
+    for (int i = 0; i <= QUEUE_INPUTS_MAX; i++) {
+        snprintf(id, sizeof(id), "file:/var/log/%d.log", i);
+        snprintf(pos, sizeof(pos), "at %d", i);
+        CHECK_INT(commit_n(q, 1, 10, id, pos), 0);
+        if (i == 0)
+            queue_configure(q, 0, QUEUE_FULL_BLOCK, QUEUE_FSYNC_INTERVAL, 5);
+    }
+    queue_tick(q, INT64_MAX / 2); /* the interval's sync is due */
+    queue_close(q);
+    q = open_q(0, QUEUE_FULL_BLOCK);
+    CHECK_INT(queue_position(q, "file:/var/log/0.log", pos, sizeof(pos)), 0);
+    CHECK_INT(queue_position(q, "file:/var/log/1.log", pos, sizeof(pos)), 4);
+    CHECK_MEM(pos, 4, "at 1");
+    snprintf(id, sizeof(id), "file:/var/log/%d.log", QUEUE_INPUTS_MAX);
+    CHECK_INT(queue_position(q, id, pos, sizeof(pos)), 5);
+    struct queue_record rec;
+    int n = 0;
+    while (queue_read(q, &rec) == 1)
+        n++;
+    CHECK_INT(n, QUEUE_INPUTS_MAX + 1);
+    queue_close(q);
+    rm_rf(dir);
+}
+
 static void test_entry_roundtrip(void)
 {
     uint8_t buf[QUEUE_ENTRY_CHECKPOINT_MAX];
@@ -375,6 +410,7 @@ int main(void)
     test_trim_positions();
     test_full_block();
     test_full_drop_oldest();
+    test_fsync_and_positions();
     dir[strlen(dir) - strlen("/state")] = 0;
     rm_rf(dir);
     return check_status();
