@@ -127,7 +127,7 @@ static int stdin_run(struct input *in, size_t budget)
         bytes += len;
     }
     if (records) {
-        int c = input_commit(in, records, NULL, 0);
+        int c = input_commit(in, records, "", 0); /* no position; not NULL: the queue copies it */
         if (c < 0)
             return c;
     }
