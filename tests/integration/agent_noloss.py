@@ -17,6 +17,9 @@ record, then reads the store: every audit serial and every syslog sequence
 number appears exactly once (0 lost, 0 duplicated), and each stored record
 is byte-identical to what was written (a SHA-256 per record, after the
 collector's documented node= rewrite for audit records).
+logwardd rotates its files at the default 8 MB (so records also land
+across rotations of the store) and keeps 200 of them, so that retention
+never deletes what the test counts.
 LW_NOLOSS_RECORDS overrides the count for development runs.
 """
 import hashlib
@@ -194,7 +197,8 @@ class Daemons:
         if os.path.exists(self.ready):
             os.unlink(self.ready)
         args = [LOGWARDD, "--foreground", "--store", self.store, "--listen",
-                f"agent://127.0.0.1:{self.port}", "--ready-file", self.ready]
+                f"agent://127.0.0.1:{self.port}", "--ready-file", self.ready,
+                "--num-logs", "200"]
         self.collector = subprocess.Popen(args, stderr=self.logs, stdout=self.logs)
         if not wait_for(lambda: os.path.exists(self.ready), timeout=30):
             raise RuntimeError("logwardd did not start; see " + self.logs.name)
