@@ -59,6 +59,21 @@ int main(void)
     CHECK_INT(input_run(in, 2), 2);
     CHECK_INT(poll(&pf, 1, 0), 1);
     CHECK_INT(input_run(in, 2), 1);
+    /* a reload (input closed and opened again) keeps what was read: a line
+     * past the budget and one being written */
+    say(p[1], "c1\nc2\nc", 7);
+    CHECK_INT(input_run(in, 1), 1);
+    input_free(in);
+    in = NULL;
+    CHECK_INT(input_open("audit:-", q, &in, err, sizeof err), 0);
+    if (!in)
+        return 1;
+    pf.fd = input_fd(in);
+    CHECK_INT(poll(&pf, 1, 0), 1); /* c2 is waiting, nothing new in the pipe */
+    say(p[1], "3\n", 2);
+    CHECK_INT(input_run(in, 10), 2);
+    CHECK_STR(fake_record(q, 7), "c2");
+    CHECK_STR(fake_record(q, 8), "c3");
     /* over-long line, written by a child so the pipe never blocks us */
     pid_t c = fork();
     if (c == 0) {
@@ -78,10 +93,10 @@ int main(void)
     CHECK_INT(r, -EPIPE);
     CHECK_INT(got, 2); /* after, last */
     CHECK_INT(input_stats(in)->bad, 1);
-    CHECK_INT(q->ncommitted, 8);
-    CHECK_STR(fake_record(q, 6), "after");
-    CHECK_STR(fake_record(q, 7), "last");
-    CHECK_INT(input_stats(in)->read, 8);
+    CHECK_INT(q->ncommitted, 11);
+    CHECK_STR(fake_record(q, 9), "after");
+    CHECK_STR(fake_record(q, 10), "last");
+    CHECK_INT(input_stats(in)->read, 4); /* this input's: c2, c3, after, last */
     free(big);
     input_free(in);
     fake_queue_free(q);
