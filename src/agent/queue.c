@@ -227,7 +227,8 @@ static void position_take(struct queue *q, const struct queue_entry *e)
     p->id[e->id_len] = 0;
     p->gen = e->gen;
     p->next_seq = e->next_seq;
-    memcpy(p->pos, e->pos, e->pos_len);
+    if (e->pos_len) /* an input may keep no position (stdin): pos may be NULL */
+        memcpy(p->pos, e->pos, e->pos_len);
     p->len = e->pos_len;
 }
 
