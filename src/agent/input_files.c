@@ -216,9 +216,10 @@ static int files_load(struct input *in)
     for (int i = 0; i < nsaved; i++)
         if (saved[i].ino && ++in->st.gone)
             fprintf(stderr,
-                    "logward-agent: %s: a followed file (inode %llu) is no longer "
-                    "found; what was not read of it is lost\n",
-                    in->spec, (unsigned long long)saved[i].ino);
+                    "logward-agent: %s: a followed file (inode %llu, read to byte %llu) is "
+                    "no longer found (deleted or compressed while the agent was down); "
+                    "whatever it held past that byte is lost\n",
+                    in->spec, (unsigned long long)saved[i].ino, (unsigned long long)saved[i].off);
     return r;
 }
 
