@@ -111,11 +111,18 @@ static int files_add(struct input *in, const char *path, struct follow_pos *save
         return 0;
     }
     struct follow_pos mine = {0};
-    for (int i = 0; i < nsaved && !mine.ino; i++)
-        if (saved[i].ino && follow_owns(path, &saved[i])) {
-            mine = saved[i];
-            saved[i].ino = 0; /* used */
-        }
+    struct stat st;
+    bool live = stat(path, &st) == 0;
+    /* The file at path first (one stat), then its rotated siblings. */
+    for (int pass = 0; pass < 2 && !mine.ino; pass++)
+        for (int i = 0; i < nsaved && !mine.ino; i++)
+            if (saved[i].ino &&
+                (pass ? follow_owns(path, &saved[i])
+                      : live && saved[i].ino == (uint64_t)st.st_ino &&
+                            saved[i].dev == (uint64_t)st.st_dev && follow_owns(path, &saved[i]))) {
+                mine = saved[i];
+                saved[i].ino = 0; /* used */
+            }
     int r = follow_open(path, mine.ino ? &mine : NULL, &in->st, &fs->f[fs->n]);
     if (r < 0)
         return r;
