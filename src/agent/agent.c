@@ -10,6 +10,7 @@
  */
 #include "agent/agent.h"
 #include "agent/input.h"
+#include "agent/notify.h"
 #include "agent/queue.h"
 #include "agent/sender.h"
 #include "agent/status.h"
@@ -219,7 +220,16 @@ static void on_input_fd(struct loop *l, int fd, uint32_t events, void *arg)
 
 /* ---- signals, reload ---- */
 
+static void reload_config(struct agent *a);
+
 static void reload(struct agent *a)
+{
+    notify_systemd("RELOADING=1");
+    reload_config(a);
+    notify_systemd("READY=1");
+}
+
+static void reload_config(struct agent *a)
 {
     struct agent_config cfg;
     char err[AGENT_CONFIG_ERROR_MAX] = "";
@@ -327,6 +337,7 @@ static int start(struct agent *a)
     queue_get_stats(a->q, &qs);
     say(a, "started: %s, stream %s, %zu inputs, %llu records waiting, collector %s", a->cfg.name,
         queue_stream(a->q), a->ninputs, (unsigned long long)qs.pending, a->cfg.collectors[0].text);
+    notify_systemd("READY=1");
     return 0;
 }
 
@@ -347,6 +358,7 @@ int agent_run(struct agent_config *cfg, agent_reload_fn reload_fn, void *reload_
     int rc = 2;
     if (a->state && a->loop && start(a) == 0) {
         loop_run(a->loop, AGENT_TICK_MS, on_tick, a);
+        notify_systemd("STOPPING=1");
         rc = 0;
         struct queue_stats qs;
         queue_get_stats(a->q, &qs);

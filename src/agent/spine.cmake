@@ -9,6 +9,7 @@ add_library(lw_agent STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/backoff.c
   ${CMAKE_CURRENT_SOURCE_DIR}/sender.c
   ${CMAKE_CURRENT_SOURCE_DIR}/status.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/notify.c
   ${CMAKE_CURRENT_SOURCE_DIR}/agent.c)
 target_link_libraries(lw_agent PUBLIC lw_net lw_wire lw_base PRIVATE PkgConfig::LW_ZLIB)
 set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/main.c PROPERTIES

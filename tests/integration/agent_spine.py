@@ -17,6 +17,8 @@ failover, reload, the queue's bound under both policies, the command line.
   - queue full, block: the same with block: nothing is dropped, the input
     is `blocked` and the queue said full; once the collector is up every
     line arrives, each once, and the input read on where it stopped;
+  - systemd's notification socket gets READY=1, RELOADING=1 and READY=1
+    at SIGHUP, STOPPING=1 at SIGTERM;
   - the command line: --status without state is exit 2, --check-config on a
     broken file names FILE:LINE and exits 2, --help exits 0.
 The test waits on the agent's status.json and the stores, not on sleeps
@@ -83,13 +85,13 @@ class Collector:
 
 
 class Agent:
-    def __init__(self, tmp, name, args):
+    def __init__(self, tmp, name, args, env=None):
         self.state = os.path.join(tmp, "state-" + name)
         self.logpath = os.path.join(tmp, "agent-" + name + ".log")
         log = open(self.logpath, "ab")
         self.p = subprocess.Popen([AGENT, "--foreground", "--state", self.state,
                                    "--backoff-max", "200", "--status-interval", "100", *args],
-                                  stdout=log, stderr=log)
+                                  stdout=log, stderr=log, env=env)
         procs.append(self.p)
 
     def status(self):
@@ -139,7 +141,12 @@ def failover_and_reload(tmp):
     w = Writer(os.path.join(tmp, "app.log"))
     conf = os.path.join(tmp, "agent.conf")
     open(conf, "w").write(f"input = file:{w.path}\ncollector = {a.url}\ncollector = {b.url}\n")
-    ag = Agent(tmp, "main", ["--config", conf])
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(os.path.join(tmp, "notify"))
+    notify.settimeout(15)
+    env = dict(os.environ, NOTIFY_SOCKET=os.path.join(tmp, "notify"))
+    ag = Agent(tmp, "main", ["--config", conf], env)
+    check("systemd is told READY=1", notify.recv(100) == b"READY=1")
     acked = lambda n: lambda: ag.status().get("acked", 0) >= n
     w.write(100)
     check("100 lines acknowledged by the first collector", wait_for(acked(100), 30), ag.status())
@@ -164,6 +171,8 @@ def failover_and_reload(tmp):
     c = Collector(tmp, "c")
     open(conf, "w").write(f"input = file:{w.path}\ncollector = {c.url}\n")
     ag.p.send_signal(signal.SIGHUP)
+    check("systemd is told RELOADING=1, then READY=1",
+          [notify.recv(100), notify.recv(100)] == [b"RELOADING=1", b"READY=1"])
     check("SIGHUP: the agent now ships to C",
           wait_for(lambda: ag.status().get("collector") == c.url and
                    ag.status().get("state") == "connected", 30), ag.status())
@@ -181,7 +190,15 @@ def failover_and_reload(tmp):
     w.write(10)
     check("and the agent goes on with the old configuration", wait_for(acked(260), 30),
           ag.status())
+    while True:  # the READY=1 after the broken file's SIGHUP, then STOPPING=1
+        notify.settimeout(0.2)
+        try:
+            notify.recv(100)
+        except socket.timeout:
+            break
     check("SIGTERM: exit 0", ag.stop() == 0)
+    notify.settimeout(5)
+    check("systemd is told STOPPING=1", notify.recv(100) == b"STOPPING=1")
     check("status.json says it stopped", ag.status().get("running") is False, ag.status())
     for x in (b, c):
         x.stop()
