@@ -613,7 +613,7 @@ static int open_agents(struct collector *c)
     if (r < 0)
         log_msg("agent states under %s/%s: %s (%llu unreadable, left as they are)",
                 c->cfg->store.root, AGENT_STATE_DIR, err_str(r), (unsigned long long)rec->errors);
-    if (rec->landed || rec->not_landed || rec->rebooted)
+    if (rec->streams)
         log_msg("agent streams recovered: %llu read, %llu runs in flight had landed, %llu had "
                 "not (%llu torn tails cut), %llu from before a reboot (back to their last ack)",
                 (unsigned long long)rec->streams, (unsigned long long)rec->landed,

@@ -223,7 +223,7 @@ static void hello(struct collector *c, struct conn *cn, const struct agent_msg *
             fail(c, cn, "refused: no client certificate identity");
             return;
         }
-    } else if (c->cfg->host_from == HOST_FROM_CLAIMED) {
+    } else if (ingest_host_from(c->ingest) == HOST_FROM_CLAIMED) { /* SIGHUP may change it */
         host = m->host, hl = m->host_len;
     } else {
         hl = ingest_peer_text((const struct sockaddr *)&cn->peer, peer, sizeof(peer));
@@ -311,26 +311,20 @@ static void message(struct collector *c, struct conn *cn, const char *body, size
     int r = agent_msg_parse(body, blen, &m);
     if (r < 0) {
         cn->l->stats.bad_frames++;
-        {
-            fail(c, cn, "%s", agent_frame_strerror(r));
-            return;
-        }
+        fail(c, cn, "%s", agent_frame_strerror(r));
+        return;
     }
     if (!ac->st && m.verb != AGENT_HELLO) {
         cn->l->stats.bad_frames++;
-        {
-            fail(c, cn, "bad frame: HELLO expected first");
-            return;
-        }
+        fail(c, cn, "bad frame: HELLO expected first");
+        return;
     }
     switch (m.verb) {
     case AGENT_HELLO:
         if (ac->st) {
             cn->l->stats.bad_frames++;
-            {
-                fail(c, cn, "bad frame: HELLO twice");
-                return;
-            }
+            fail(c, cn, "bad frame: HELLO twice");
+            return;
         }
         hello(c, cn, &m);
         return;
@@ -352,10 +346,8 @@ static void message(struct collector *c, struct conn *cn, const char *body, size
         return;
     default:
         cn->l->stats.bad_frames++;
-        {
-            fail(c, cn, "bad frame: not a verb an agent sends");
-            return;
-        }
+        fail(c, cn, "bad frame: not a verb an agent sends");
+        return;
     }
 }
 
@@ -384,10 +376,9 @@ void conn_agent_drain(struct collector *c, struct conn *cn, bool eof)
     int r = run_flush(c, cn);
     if (r < 0)
         fail(c, cn, "store: %s", err_str(r));
+    (void)eof; /* a partial frame at the end is never acknowledged: it is resent */
     if (cn->closing) {
         cn->in.len = 0;
-        if (eof)
-            (void)0; /* a partial frame at the end is not acknowledged: resent */
     } else {
         memmove(cn->in.data, cn->in.data + pos, len - pos);
         cn->in.len = len - pos;

@@ -63,6 +63,11 @@ void ingest_set_host_from(struct ingest *in, enum host_source host_from)
     in->host_from = host_from;
 }
 
+enum host_source ingest_host_from(const struct ingest *in)
+{
+    return in->host_from;
+}
+
 void ingest_free(struct ingest *in)
 {
     if (!in)

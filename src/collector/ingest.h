@@ -64,6 +64,7 @@ struct ingest;
 struct ingest *ingest_new(struct store *store, enum host_source host_from);
 void ingest_free(struct ingest *in);
 void ingest_set_host_from(struct ingest *in, enum host_source host_from);
+enum host_source ingest_host_from(const struct ingest *in);
 /* Stores one message (the bytes of a datagram or a frame). Returns 0 or the
  * store's negative error (counted). */
 int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *msg, size_t len);
