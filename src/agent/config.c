@@ -209,6 +209,15 @@ static int set_backoff_max(struct agent_config *cfg, const char *v, const char *
     return r;
 }
 
+static int set_failback(struct agent_config *cfg, const char *v, const char **why)
+{
+    unsigned long long n;
+    int r = number(v, 100, 86400000, &n, why);
+    if (r == 0)
+        cfg->failback_ms = (unsigned)n;
+    return r;
+}
+
 static int set_status_ms(struct agent_config *cfg, const char *v, const char **why)
 {
     unsigned long long n;
@@ -258,6 +267,9 @@ static const struct setting settings[] = {
     {"queue_segment", set_queue_segment, "BYTES", "size of one queue file (default 8M)"},
     {"backoff_max", set_backoff_max, "MS",
      "cap of the reconnection backoff (exponential from 100 ms, full jitter; default 30000)"},
+    {"failback", set_failback, "MS",
+     "after this long on a later collector, with nothing in flight, the first is tried again "
+     "(default 60000)"},
     {"name", set_name, "AGENT", "the agent's name sent to the collector (default: host name)"},
     {"status_interval", set_status_ms, "MS", "how often DIR/status.json is written (default 1000)"},
 };
@@ -273,6 +285,7 @@ void agent_config_init(struct agent_config *cfg)
     cfg->queue_fsync = QUEUE_FSYNC_INTERVAL;
     cfg->queue_fsync_ms = QUEUE_FSYNC_MS;
     cfg->backoff_max_ms = AGENT_BACKOFF_MAX_MS;
+    cfg->failback_ms = AGENT_FAILBACK_MS;
     cfg->status_ms = 1000;
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);

@@ -24,6 +24,7 @@
 #define AGENT_NAME_LEN_MAX     64 /* lwap/1's agent= bound */
 #define AGENT_BACKOFF_BASE_MS  100
 #define AGENT_BACKOFF_MAX_MS   30000
+#define AGENT_FAILBACK_MS      60000
 
 struct agent_config {
     const char *state;
@@ -37,6 +38,7 @@ struct agent_config {
     enum queue_fsync_policy queue_fsync;
     unsigned queue_fsync_ms;
     unsigned backoff_max_ms;
+    unsigned failback_ms;              /* on a later collector this long: back to the first */
     char name[AGENT_NAME_LEN_MAX + 1]; /* default: the host name */
     unsigned status_ms;                /* how often DIR/status.json is written */
     const char *config_path;

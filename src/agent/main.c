@@ -74,6 +74,7 @@ static const struct option options[] = {
     {"queue-fsync-ms", required_argument, NULL, OPT_SETTING},
     {"queue-segment", required_argument, NULL, OPT_SETTING},
     {"backoff-max", required_argument, NULL, OPT_SETTING},
+    {"failback", required_argument, NULL, OPT_SETTING},
     {"name", required_argument, NULL, OPT_SETTING},
     {"status-interval", required_argument, NULL, OPT_SETTING},
     {"foreground", no_argument, NULL, 'f'},

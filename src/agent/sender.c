@@ -53,7 +53,7 @@ struct sender {
     char collector_name[COLLECTOR_HOST_MAX + 1];
     char agent[AGENT_NAME_LEN_MAX + 1];
     char host[256];
-    unsigned backoff_max_ms;
+    unsigned backoff_max_ms, failback_ms;
     struct tls_client *tls;
     /* the session */
     enum state st;
@@ -74,7 +74,8 @@ struct sender {
     uint64_t flight_bytes;
     bool said_down[AGENT_COLLECTORS_MAX];
     uint64_t high[AGENT_COLLECTORS_MAX]; /* the highest sequence each collector confirmed */
-    bool outage, said_read;
+    bool said_read;
+    int last_up; /* the collector of the last session, -1 before the first */
     struct sender_stats stats;
 };
 
@@ -133,7 +134,7 @@ static void schedule(struct sender *s, int64_t now)
     s->st = S_WAITING;
 }
 
-/* A failed attempt or a broken session: said once per outage and
+/* A failed attempt or a broken session: said once per outage of each
  * collector (again when the reason changes), counted, next collector. */
 static void fail(struct sender *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(struct sender *s, const char *fmt, ...)
@@ -152,7 +153,6 @@ static void fail(struct sender *s, const char *fmt, ...)
         s->said_down[s->cur] = true;
     }
     snprintf(cs->last_error, sizeof(cs->last_error), "%s", why);
-    s->outage = true;
     close_session(s);
     s->cur = (s->cur + 1) % s->nurls;
     schedule(s, mono_ms());
@@ -228,6 +228,12 @@ static int frame_mangled(struct sender *s, const struct queue_record *rec)
 
 /* Frames records from the queue's cursor while the window and the output
  * buffer have room. */
+/* Time to go back to the first collector: no more records for this one. */
+static bool failback_due(const struct sender *s, int64_t now)
+{
+    return s->st == S_UP && s->cur != 0 && now - s->up_ms > (int64_t)s->failback_ms;
+}
+
 static void fill(struct sender *s)
 {
     if (s->out_at) { /* what the socket took goes, so the buffer stays within its bound */
@@ -235,6 +241,8 @@ static void fill(struct sender *s)
         s->out.len -= s->out_at;
         s->out_at = 0;
     }
+    if (failback_due(s, mono_ms()))
+        return; /* let what is in flight be acknowledged first */
     while (s->st == S_UP && s->ring_count < SENDER_WINDOW_RECORDS &&
            s->flight_bytes < SENDER_WINDOW_BYTES && s->out.len < SENDER_OUT_HIGH) {
         struct queue_record rec;
@@ -319,11 +327,11 @@ static void on_welcome(struct sender *s, uint64_t last)
     s->up_ms = mono_ms();
     s->attempt = 0;
     s->stats.collectors[s->cur].connects++;
-    if (s->outage || s->cur != 0)
+    if (s->said_down[s->cur] || (s->last_up >= 0 && (size_t)s->last_up != s->cur))
         say(s, "connected to collector %s (stream %s, it has up to %llu)", url_of(s),
             queue_stream(s->q), (unsigned long long)last);
-    s->outage = false;
-    memset(s->said_down, 0, sizeof(s->said_down));
+    s->said_down[s->cur] = false; /* the others' outages go on: said when they end */
+    s->last_up = (int)s->cur;
 }
 
 /* Returns 0 to go on, < 0 when the session ended. */
@@ -565,7 +573,7 @@ void sender_tick(struct sender *s, int64_t now)
         break;
     case S_UP:
         keepalive(s, now);
-        if (s->st == S_UP && s->cur != 0 && !s->ring_count && now - s->up_ms > SENDER_FAILBACK_MS) {
+        if (failback_due(s, now) && !s->ring_count) {
             say(s, "leaving collector %s to try the first one again", url_of(s));
             close_session(s);
             s->cur = 0;
@@ -589,6 +597,7 @@ static int apply(struct sender *s, const struct agent_config *cfg, struct tls_cl
              cfg->collector_name ? cfg->collector_name : "");
     snprintf(s->agent, sizeof(s->agent), "%s", cfg->name);
     s->backoff_max_ms = cfg->backoff_max_ms;
+    s->failback_ms = cfg->failback_ms ? cfg->failback_ms : AGENT_FAILBACK_MS;
     tls_client_free(s->tls);
     s->tls = tls;
     s->stats.ncollectors = s->nurls;
@@ -636,6 +645,7 @@ int sender_new(struct loop *l, struct queue *q, const struct agent_config *cfg, 
     s->log = log;
     s->log_arg = log_arg;
     s->fd = -1;
+    s->last_up = -1;
     buf_init(&s->out, SENDER_OUT_HIGH + AGENT_FRAME_MAX + 2 * AGENT_FRAME_HEAD_MAX + 64);
     gethostname(s->host, sizeof(s->host) - 1);
     if (!s->host[0] || strpbrk(s->host, " \t"))
@@ -653,8 +663,9 @@ int sender_configure(struct sender *s, const struct agent_config *cfg, char *err
     int r = make_tls(cfg, &tls, err, cap);
     if (r < 0)
         return r;
-    bool same = s->nurls == cfg->ncollectors && s->cur < s->nurls &&
-                !strcmp(s->urls[s->cur].text, cfg->collectors[s->cur].text) && !s->urls[s->cur].tls;
+    bool same = s->nurls == cfg->ncollectors && !s->urls[s->cur].tls;
+    for (size_t i = 0; same && i < s->nurls; i++)
+        same = !strcmp(s->urls[i].text, cfg->collectors[i].text);
     if (!same) { /* another collector list, or TLS settings that may differ */
         close_session(s);
         s->cur = 0;
@@ -664,6 +675,7 @@ int sender_configure(struct sender *s, const struct agent_config *cfg, char *err
         memset(s->stats.collectors, 0, sizeof(s->stats.collectors));
         memset(s->said_down, 0, sizeof(s->said_down));
         memset(s->high, 0, sizeof(s->high));
+        s->last_up = -1;
     }
     apply(s, cfg, tls);
     return 0;

@@ -2,7 +2,7 @@
  * sender: ships the queue's records to a collector over lwap/1
  * (docs/formats.md, "The agent protocol on the wire"), in the agent's
  * single epoll loop. One session at a time, collectors tried in order
- * (failover, back to the first after SENDER_FAILBACK_MS), exponential
+ * (failover, back to the first after `failback` ms), exponential
  * backoff with full jitter between attempts. A session: connect (TLS
  * handshake on agent+tls://), HELLO, WELCOME last=N (the queue forgets up
  * to N), then RECs pipelined from the first unacknowledged record within
@@ -25,7 +25,6 @@
 #define SENDER_CONNECT_MS     10000        /* connect + handshake + WELCOME */
 #define SENDER_PING_IDLE_MS   10000        /* PING after this long without a frame out */
 #define SENDER_DEAD_MS        30000        /* no frame in for this long, with one due: dead */
-#define SENDER_FAILBACK_MS    60000        /* on a later collector this long: try the first */
 #define SENDER_ERROR_MAX      320
 
 struct loop;

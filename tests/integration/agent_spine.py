@@ -55,6 +55,8 @@ class Collector:
         self.store = os.path.join(tmp, "store-" + name)
         self.ready = os.path.join(tmp, "ready-" + name)
         self.log = open(os.path.join(tmp, "logwardd-" + name + ".log"), "ab")
+        if os.path.exists(self.ready):
+            os.unlink(self.ready)
         self.p = subprocess.Popen([LOGWARDD, "--store", self.store, "--num-logs", "99",
                                    "--listen", f"agent://127.0.0.1:{port}",
                                    "--ready-file", self.ready], stdout=self.log, stderr=self.log)
@@ -145,7 +147,7 @@ def failover_and_reload(tmp):
     notify.bind(os.path.join(tmp, "notify"))
     notify.settimeout(15)
     env = dict(os.environ, NOTIFY_SOCKET=os.path.join(tmp, "notify"))
-    ag = Agent(tmp, "main", ["--config", conf], env)
+    ag = Agent(tmp, "main", ["--config", conf, "--failback", "1000"], env)
     check("systemd is told READY=1", notify.recv(100) == b"READY=1")
     acked = lambda n: lambda: ag.status().get("acked", 0) >= n
     w.write(100)
@@ -168,6 +170,20 @@ def failover_and_reload(tmp):
     check("A's failures counted, B's session counted",
           st["collectors"][0]["failures"] >= 1 and st["collectors"][1]["connects"] >= 1, st)
 
+    a = Collector(tmp, "a", a.port)  # A is back: after --failback 1000 the agent returns
+    check("failback: with A back, the agent returns to it",
+          wait_for(lambda: ag.status().get("collector") == a.url and
+                   ag.status().get("state") == "connected", 30), ag.status())
+    w.write(20)
+    check("failback: lines written after the return are acknowledged", wait_for(acked(220), 30),
+          ag.status())
+    ok, why = exactly_once(union(a, b), range(220))
+    check("failback: A's and B's stores together hold every line once", ok, why)
+    check("failback: A holds the lines written after its return",
+          all(n in a.lines() for n in range(200, 220)))
+    check("failback: A's return is said", f"connected to collector {a.url}" in ag.text(),
+          ag.text()[-800:])
+
     c = Collector(tmp, "c")
     open(conf, "w").write(f"input = file:{w.path}\ncollector = {c.url}\n")
     ag.p.send_signal(signal.SIGHUP)
@@ -177,18 +193,18 @@ def failover_and_reload(tmp):
           wait_for(lambda: ag.status().get("collector") == c.url and
                    ag.status().get("state") == "connected", 30), ag.status())
     w.write(50)
-    check("lines written after the reload are acknowledged", wait_for(acked(250), 30), ag.status())
-    ok, why = exactly_once(union(a, b, c), range(250))
+    check("lines written after the reload are acknowledged", wait_for(acked(270), 30), ag.status())
+    ok, why = exactly_once(union(a, b, c), range(270))
     check("A, B and C together hold every line once", ok, why)
     check("C holds the lines written after the reload",
-          all(n in c.lines() for n in range(200, 250)), sorted(c.lines())[:5])
+          all(n in c.lines() for n in range(220, 270)), sorted(c.lines())[:5])
 
     open(conf, "w").write(f"input = file:{w.path}\ncollector = {c.url}\nqueue_full = maybe\n")
     ag.p.send_signal(signal.SIGHUP)
     check("a broken file at SIGHUP is said with FILE:LINE",
           wait_for(lambda: f"{conf}:3: queue_full = maybe" in ag.text(), 15), ag.text()[-800:])
     w.write(10)
-    check("and the agent goes on with the old configuration", wait_for(acked(260), 30),
+    check("and the agent goes on with the old configuration", wait_for(acked(280), 30),
           ag.status())
     while True:  # the READY=1 after the broken file's SIGHUP, then STOPPING=1
         notify.settimeout(0.2)
@@ -200,7 +216,7 @@ def failover_and_reload(tmp):
     notify.settimeout(5)
     check("systemd is told STOPPING=1", notify.recv(100) == b"STOPPING=1")
     check("status.json says it stopped", ag.status().get("running") is False, ag.status())
-    for x in (b, c):
+    for x in (a, b, c):
         x.stop()
 
 
