@@ -3,7 +3,8 @@
  * for the agent's loop. What is common to all kinds lives here: the
  * readiness fd (an epoll set of the kind's fds plus an eventfd that stays
  * set while an input stopped at its budget with more to read, so a loop
- * that waits for readiness never strands records), the retry of a commit
+ * that waits for readiness never strands records, and a timer that
+ * coalesces records written one by one into batches), the retry of a commit
  * the queue refused as full, and counting records too long for the queue.
  * The kinds themselves are input_files.c (audit:PATH, file:PATTERN),
  * input_stdin.c (audit:-) and input_journal.c (journal[:PATH]).
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char input_kinds[] = "audit:PATH, audit:-, file:PATTERN, journal or journal:PATH";
@@ -76,11 +79,13 @@ static int input_new(const char *spec, struct queue *q, struct input **out)
     if (!in)
         return -ENOMEM;
     in->q = q;
-    in->epfd = in->evfd = -1;
+    in->epfd = in->evfd = in->qtfd = -1;
     snprintf(in->spec, sizeof in->spec, "%s", spec);
     if ((in->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
         (in->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-        input_epoll_add(in, in->evfd) < 0) {
+        input_epoll_add(in, in->evfd) < 0 ||
+        (in->qtfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
+        input_epoll_add(in, in->qtfd) < 0) {
         int e = -errno;
         input_free(in);
         return e;
@@ -126,6 +131,8 @@ void input_free(struct input *in)
         close(in->epfd);
     if (in->evfd >= 0)
         close(in->evfd);
+    if (in->qtfd >= 0)
+        close(in->qtfd);
     free(in);
 }
 
@@ -136,10 +143,10 @@ int input_fd(const struct input *in)
 
 int input_watch(struct input *in, int fd)
 {
-    if (fd != in->evfd && in->nwatched == INPUT_WATCH_MAX)
+    if (in->nwatched == INPUT_WATCH_MAX)
         return -ENOSPC;
     int r = in->muted ? 0 : input_epoll_add(in, fd);
-    if (r == 0 && fd != in->evfd)
+    if (r == 0)
         in->watched[in->nwatched++] = fd;
     return r;
 }
@@ -152,10 +159,9 @@ void input_wake(struct input *in)
     in->ev_set = true;
 }
 
-/* While the queue is full the input is run only when the loop retries it:
- * its sources leave the readiness set (a pipe with data stays readable and
- * would wake the loop for nothing) and come back, with the input marked
- * ready, once a commit went through. */
+/* The kind's fds leave the readiness set while the queue is full (the loop
+ * retries the input itself; a pipe with data would wake it for nothing)
+ * and while a run is being coalesced (quiet). */
 static void input_mute(struct input *in, bool on)
 {
     if (on == in->muted)
@@ -166,8 +172,17 @@ static void input_mute(struct input *in, bool on)
             epoll_ctl(in->epfd, EPOLL_CTL_DEL, in->watched[i], NULL);
         else
             input_epoll_add(in, in->watched[i]);
-    if (!on)
-        input_wake(in);
+}
+
+/* Quiet for INPUT_COALESCE_MS (on), or no longer. */
+static void input_quiet(struct input *in, bool on)
+{
+    struct itimerspec t = {{0, 0}, {0, 0}};
+    if (on)
+        t.it_value.tv_nsec = (long)INPUT_COALESCE_MS * 1000000L;
+    if (on == in->quiet || timerfd_settime(in->qtfd, 0, &t, NULL) < 0)
+        return;
+    in->quiet = on;
 }
 
 int input_put(struct input *in, enum queue_kind kind, const char *data, size_t len)
@@ -215,10 +230,16 @@ int input_run(struct input *in, size_t budget)
     if (in->ev_set && read(in->evfd, &v, sizeof v) < 0 && errno != EAGAIN)
         return -errno;
     in->ev_set = false;
+    if (in->quiet) { /* the timer fired, or the loop runs us anyway */
+        if (read(in->qtfd, &v, sizeof v) < 0 && errno != EAGAIN)
+            return -errno;
+        input_quiet(in, false);
+    }
     int r = in->pending ? input_retry(in) : 0;
     if (r == 0)
         r = in->ops->run(in, budget);
-    input_mute(in, in->pending);
+    input_quiet(in, r > 0 && (size_t)r < budget && !in->pending);
+    input_mute(in, in->pending || in->quiet);
     if (in->commit_failed) { /* aborted: back to what the queue holds */
         in->commit_failed = false;
         if (in->ops->rewind)

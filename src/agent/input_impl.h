@@ -13,6 +13,12 @@
  * (keeps one commit well under QUEUE_BATCH_MAX). */
 #define INPUT_BATCH_BYTES (4u << 20)
 #define INPUT_WATCH_MAX   4 /* fds of one input in its readiness set */
+/* After a run that read something, the input's sources stay out of its
+ * readiness set this long, so that records written one by one (auditd)
+ * are read in batches: fewer wake-ups and commits, at most this much more
+ * latency. A run that found nothing leaves them in (the next record wakes
+ * at once). */
+#define INPUT_COALESCE_MS 20
 
 struct input_ops {
     /* Reads up to budget records, putting them and committing through
@@ -35,7 +41,9 @@ struct input {
     void *impl;
     int watched[INPUT_WATCH_MAX]; /* the kind's fds in epfd (not evfd) */
     size_t nwatched;
-    bool muted; /* blocked: the fds are out of epfd so a full queue is no busy loop */
+    bool muted; /* the fds are out of epfd: blocked (pending) or quiet */
+    bool quiet; /* coalescing: qtfd armed, the fds out until it fires */
+    int qtfd;   /* one-shot timerfd in epfd, INPUT_COALESCE_MS */
     /* A commit refused with -ENOSPC, retried before anything else. */
     bool pending;
     bool commit_failed; /* a commit failed and was aborted: rewind */
