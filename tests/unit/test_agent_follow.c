@@ -352,6 +352,15 @@ static void test_readiness(void)
     CHECK_INT(input_run(in, 2), 2);
     CHECK_INT(input_run(in, 2), 1);
     CHECK(!readable(input_fd(in), 0));
+    /* coalescing: a write right after a run that read waits for the timer */
+    put("audit.log", "w6\n", "a");
+    CHECK(!readable(input_fd(in), 0));
+    CHECK(readable(input_fd(in), 2000));
+    CHECK_INT(input_run(in, 2), 1);
+    CHECK_INT(input_run(in, 2), 0); /* nothing: the sources stay in */
+    put("audit.log", "w7\n", "a");
+    CHECK(readable(input_fd(in), 2000));
+    CHECK_INT(input_run(in, 2), 1);
     input_free(in);
     fake_queue_free(q);
 }
