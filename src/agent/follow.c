@@ -28,7 +28,8 @@
 struct follow {
     char path[FOLLOW_PATH_MAX];
     struct input_stats *st;
-    int fd; /* -1: waiting for path */
+    int oflags; /* O_NOFOLLOW for files a wildcard matched, or 0 */
+    int fd;     /* -1: waiting for path */
     uint64_t dev, ino;
     uint64_t off; /* file offset of buf[start] */
     char *buf;    /* read but not yet returned: buf[start..len) */
@@ -211,7 +212,7 @@ static void follow_reset(struct follow *f)
  * Returns 1, 0 when it is not there, or a negative errno. */
 static int follow_open_at(struct follow *f, const char *name, const struct follow_pos *at)
 {
-    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    int fd = open(name, O_RDONLY | O_CLOEXEC | f->oflags);
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
     struct stat s;
@@ -240,8 +241,8 @@ static int follow_open_at(struct follow *f, const char *name, const struct follo
     return 1;
 }
 
-int follow_open(const char *path, const struct follow_pos *saved, struct input_stats *st,
-                struct follow **out)
+int follow_open(const char *path, const struct follow_pos *saved, bool nofollow,
+                struct input_stats *st, struct follow **out)
 {
     if (strlen(path) >= FOLLOW_PATH_MAX)
         return -ENAMETOOLONG;
@@ -250,6 +251,7 @@ int follow_open(const char *path, const struct follow_pos *saved, struct input_s
         return -ENOMEM;
     strcpy(f->path, path);
     f->st = st;
+    f->oflags = nofollow ? O_NOFOLLOW : 0;
     f->fd = -1;
     f->cap = FOLLOW_READ_CHUNK * 2;
     if (!(f->buf = malloc(f->cap))) {

@@ -49,12 +49,15 @@ bool follow_owns(const char *path, const struct follow_pos *saved);
 
 /*
  * Follows PATH. saved: where a previous run stopped (NULL or ino 0: from
- * the beginning of the file). st's bad/rotations/gone are counted into
- * (borrowed for the follower's life). A missing PATH is not an error: the
- * follower waits for it. Returns 0, -ENAMETOOLONG or -ENOMEM.
+ * the beginning of the file). nofollow: PATH and its siblings are opened
+ * with O_NOFOLLOW (a wildcard matched them: a symbolic link that someone
+ * who can write to the directory planted is not read). st's bad/rotations/
+ * gone are counted into (borrowed for the follower's life). A missing PATH
+ * is not an error: the follower waits for it. Returns 0, -ENAMETOOLONG or
+ * -ENOMEM.
  */
-int follow_open(const char *path, const struct follow_pos *saved, struct input_stats *st,
-                struct follow **out);
+int follow_open(const char *path, const struct follow_pos *saved, bool nofollow,
+                struct input_stats *st, struct follow **out);
 void follow_free(struct follow *f);
 
 /*

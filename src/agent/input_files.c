@@ -123,7 +123,7 @@ static int files_add(struct input *in, const char *path, struct follow_pos *save
                 mine = saved[i];
                 saved[i].ino = 0; /* used */
             }
-    int r = follow_open(path, mine.ino ? &mine : NULL, &in->st, &fs->f[fs->n]);
+    int r = follow_open(path, mine.ino ? &mine : NULL, !fs->literal, &in->st, &fs->f[fs->n]);
     if (r < 0)
         return r;
     fs->wd[fs->n] = -1;
@@ -164,8 +164,8 @@ static bool files_skip(const char *m, char **sorted, size_t n)
         if (l > e && !strcmp(m + l - e, ext[i]))
             return true;
     }
-    struct stat s;
-    return files_is_sibling(m, sorted, n) || stat(m, &s) != 0 || !S_ISREG(s.st_mode);
+    struct stat s; /* lstat: a symbolic link a wildcard matched is not followed */
+    return files_is_sibling(m, sorted, n) || lstat(m, &s) != 0 || !S_ISREG(s.st_mode);
 }
 
 /* Matches the pattern: follows new matches, forgets followers of files

@@ -311,6 +311,9 @@ static void test_file_pattern(void)
     put("app.log", "plain line\n<34>1 2026-12-01T10:00:00Z h a - - - with pri\n", "w");
     put("app.log.1", "rotated sibling, not followed on its own\n", "w");
     put("other.txt", "not matched\n", "w");
+    put("secret", "not to be shipped\n", "w");
+    if (symlink(at("secret"), at("link.log")) != 0) /* a wildcard does not follow links */
+        perror("symlink");
     snprintf(spec, sizeof spec, "file:%s", at("*.log*"));
     struct input *in = open_input(spec, q);
     CHECK_INT(drain(in, 100), 2);
@@ -334,6 +337,8 @@ static void test_file_pattern(void)
     unlink(at("app.log"));
     unlink(at("app.log.1"));
     unlink(at("other.txt"));
+    unlink(at("secret"));
+    unlink(at("link.log"));
     unlink(at("new.log"));
     unlink(at("new.log.gz"));
 }
