@@ -14,7 +14,9 @@
 #include "check.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -235,6 +237,45 @@ static void test_rotated_after_write(void)
     env_free(&e);
 }
 
+/* A write that fails half way (RLIMIT_FSIZE stands in for a full disk):
+ * the store cuts what landed, the intent is voided, nothing is stored. */
+static void test_failed_write(void)
+{
+    struct env e;
+    struct agent_recovery rec;
+    struct store_place at;
+    env_new(&e, 0);
+    /* past the state file's 4096 bytes, so that only the data write hits the limit */
+    char line[200];
+    memset(line, 'y', sizeof(line) - 1);
+    line[sizeof(line) - 1] = 0;
+    for (int i = 0; i < 30; i++)
+        CHECK_INT(store_append(e.s, "h1", 2, "app", 3, line, strlen(line)), 0);
+    CHECK_INT(run(&e, "app", 1, 2, false, &at), 0);
+    commit(&e);
+    off_t size = file_size(&e, "h1/app.log");
+    CHECK(size > 2 * AGENT_STATE_SLOT);
+    struct rlimit old, lim;
+    CHECK_INT(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)size + 30; /* the run is about 92 bytes */
+    signal(SIGXFSZ, SIG_IGN);
+    CHECK_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int r = run(&e, "app", 3, 6, false, &at);
+    CHECK_INT(setrlimit(RLIMIT_FSIZE, &old), 0);
+    CHECK(r < 0);
+    CHECK_INT(at.offset, size); /* the intent was written: the data write failed */
+    CHECK_INT(file_size(&e, "h1/app.log"), size); /* the 30 bytes that landed were cut */
+    CHECK_INT(agent_stream_cancel(e.as, e.st), 0);
+    CHECK_INT(e.st->last, 2);
+    /* the resend lands once, right after the committed lines */
+    CHECK_INT(run(&e, "app", 3, 6, false, &at), 0);
+    CHECK_INT(at.offset, size);
+    env_crash(&e);
+    CHECK_INT(env_recover(&e, "boot-A", &rec), 6);
+    env_free(&e);
+}
+
 static void test_reboot(void)
 {
     struct env e;
@@ -322,6 +363,7 @@ int main(void)
     test_torn_run();
     test_torn_run_then_others();
     test_rotated_after_write();
+    test_failed_write();
     test_reboot();
     test_torn_slot();
     test_record_format();
