@@ -16,3 +16,29 @@ foreach(t report_equivalence)
                          ENVIRONMENT "${LW_TEST_ENV}" SKIP_RETURN_CODE 77 TIMEOUT 900)
   endif()
 endforeach()
+
+# The index reader's fuzz target, replayed from its corpus in every build
+# (as tests/fuzz/CMakeLists.txt does for the others).
+if(LW_FUZZ)
+  add_executable(fuzz_search_index fuzz/fuzz_search_index.c)
+  target_compile_options(fuzz_search_index PRIVATE -fsanitize=fuzzer)
+  target_link_options(fuzz_search_index PRIVATE -fsanitize=fuzzer)
+  set(lw_search_fuzz_args -runs=0)
+else()
+  add_executable(fuzz_search_index fuzz/fuzz_search_index.c fuzz/replay.c)
+  set(lw_search_fuzz_args "")
+endif()
+target_link_libraries(fuzz_search_index PRIVATE lw_search)
+add_test(NAME fuzz_replay_search_index
+         COMMAND fuzz_search_index ${lw_search_fuzz_args}
+                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/search_index
+                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/regress/search_index)
+
+foreach(t search_index)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.py)
+    add_test(NAME integration_${t}
+             COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.py)
+    set_tests_properties(integration_${t} PROPERTIES
+                         ENVIRONMENT "${LW_TEST_ENV}" SKIP_RETURN_CODE 77 TIMEOUT 900)
+  endif()
+endforeach()

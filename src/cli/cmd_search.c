@@ -7,8 +7,8 @@
  * ausearch's formats or as normalized JSON, ordered by time (within
  * SEARCH_ORDER_EVENTS events; see docs/search.md).
  *
- * It scans; the per-file index (issue 5, part 2) will plug in at
- * `search_file`, which is handed one file and may skip it whole or in part.
+ * Each file is read through its per-file index when one fits it
+ * (search/index: only the blocks that may match are read; --no-index scans).
  * It never writes a log.
  */
 #include "audit/collate.h"
@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "cli/cli.h"
 #include "search/format.h"
+#include "search/index.h"
 #include "search/input.h"
 #include "search/query.h"
 #include "search/timewords.h"
@@ -52,6 +53,8 @@ struct search_run {
     size_t npend, cappend;
     uint64_t seq, matched;
     int write_error;
+    struct search_index_stats ix;
+    struct search_drop drop; /* events an index read brings in part */
 };
 
 static void usage(FILE *f)
@@ -115,7 +118,11 @@ static void usage(FILE *f)
           "       --utc                json/text: times in UTC\n"
           "  -l,  --line-buffered      write each event as it is found\n"
           "  -q,  --quiet              do not report lines that are not audit records\n"
-          "       --stats              print counters to standard error at the end\n"
+          "       --stats              print counters to standard error at the end (with\n"
+          "                            --format json as one JSON object): bytes, records,\n"
+          "                            events, matched, and the index's files and blocks\n"
+          "                            skipped or scanned\n"
+          "       --no-index           scan every file whole, ignoring indexes\n"
           "  -h,  --help               this text\n"
           "\n"
           "Results are ordered by time (whole events, sorted in batches of up to 65536\n"
@@ -219,6 +226,8 @@ static int format_event(struct search_run *run, const struct audit_event *ev)
 static int on_event(const struct audit_event *ev, void *arg)
 {
     struct search_run *run = arg;
+    if (search_drop_has(&run->drop, ev))
+        return 0; /* in part: the index skipped the rest, and it cannot match */
     int m = search_matcher_match(run->matcher, ev);
     if (m <= 0)
         return m;
@@ -256,13 +265,32 @@ static void print_stats(const struct search_run *run, const struct audit_reader 
     const struct audit_reader_stats *rs = audit_reader_stats(reader);
     const struct audit_collate_stats *cs = audit_collate_stats(c);
     const struct search_matcher_stats *ms = search_matcher_stats(run->matcher);
-    fprintf(stderr,
-            "bytes %llu records %llu not_audit %llu malformed %llu events %llu tested %llu "
-            "matched %llu late_records %llu\n",
-            (unsigned long long)rs->bytes, (unsigned long long)rs->records,
-            (unsigned long long)rs->not_audit, (unsigned long long)rs->malformed,
-            (unsigned long long)cs->events, (unsigned long long)ms->tested,
-            (unsigned long long)ms->matched, (unsigned long long)cs->late_records);
+    const struct search_index_stats *ix = &run->ix;
+#define STATS_ARGS                                                                                 \
+    (unsigned long long)rs->bytes, (unsigned long long)rs->records,                                \
+        (unsigned long long)rs->not_audit, (unsigned long long)rs->malformed,                      \
+        (unsigned long long)cs->events, (unsigned long long)ms->tested,                            \
+        (unsigned long long)ms->matched, (unsigned long long)cs->late_records,                     \
+        (unsigned long long)ix->files_indexed, (unsigned long long)ix->files_grown,                \
+        (unsigned long long)ix->files_stale, (unsigned long long)ix->files_plain,                  \
+        (unsigned long long)ix->blocks, (unsigned long long)ix->blocks_skipped,                    \
+        (unsigned long long)ix->blocks_scanned, (unsigned long long)ix->bytes_skipped
+    if (run->o->format == SEARCH_FORMAT_JSON)
+        fprintf(stderr,
+                "{\"bytes\":%llu,\"records\":%llu,\"not_audit\":%llu,\"malformed\":%llu,"
+                "\"events\":%llu,\"tested\":%llu,\"matched\":%llu,\"late_records\":%llu,"
+                "\"files_indexed\":%llu,\"files_grown\":%llu,\"files_stale\":%llu,"
+                "\"files_unindexed\":%llu,\"blocks\":%llu,\"blocks_skipped\":%llu,"
+                "\"blocks_scanned\":%llu,\"bytes_skipped\":%llu}\n",
+                STATS_ARGS);
+    else
+        fprintf(stderr,
+                "bytes %llu records %llu not_audit %llu malformed %llu events %llu tested %llu "
+                "matched %llu late_records %llu files_indexed %llu files_grown %llu "
+                "files_stale %llu files_unindexed %llu blocks %llu blocks_skipped %llu "
+                "blocks_scanned %llu bytes_skipped %llu\n",
+                STATS_ARGS);
+#undef STATS_ARGS
 }
 
 static int run_search(struct search_options *o)
@@ -303,7 +331,9 @@ static int run_search(struct search_options *o)
     for (size_t i = 0; i < src.n && !run.write_error; i++) {
         if (i && src.v[i].group != src.v[i - 1].group && audit_collate_flush(c) < 0)
             break; /* records never span a store's hosts */
-        int r = search_source_read(&src.v[i], reader);
+        int r = o->no_index || !strcmp(src.v[i].path, "-")
+                    ? search_source_read(&src.v[i], reader)
+                    : search_index_feed(src.v[i].path, &o->q, reader, &run.ix, &run.drop);
         if (r == -ENOMEM) {
             cli_error("search: out of memory");
             status = EXIT_TROUBLE;
@@ -334,6 +364,7 @@ done:
     audit_normalizer_free(run.norm);
     search_matcher_free(run.matcher);
     free(run.pend);
+    search_drop_free(&run.drop);
     buf_free(&run.out);
     buf_free(&run.write);
     return status;

@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"rules", cmd_rules, "print the guideline's audit rules, or lint a rules file (--check)"},
     {"search", cmd_search, "find audit events with ausearch's options (-k, -m, -ua, -ts...)"},
     {"report", cmd_report, "aureport's summary and tables (logins, keys, executables...)"},
+    {"index", cmd_index, "build (or --check) the search index of audit logs"},
     {"check", cmd_check, "inspect this host against the guideline, read-only"},
     {"keygen", cmd_keygen, "make the store's sealing key and its verification key"},
     {"verify", cmd_verify, "check stored files against their seals (tampering, unsealed tail)"},

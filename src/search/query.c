@@ -63,6 +63,7 @@ enum opt_id {
     O_HELP,
     O_VERSION,
     O_LINE_BUFFERED,
+    O_NO_INDEX,
 };
 
 struct opt {
@@ -103,6 +104,7 @@ static const struct opt opts[] = {
     {"-h", "--help", O_HELP, false},
     {"-v", "--version", O_VERSION, false},
     {"-l", "--line-buffered", O_LINE_BUFFERED, false},
+    {NULL, "--no-index", O_NO_INDEX, false},
 };
 
 static const struct {
@@ -369,6 +371,9 @@ static int apply(struct parse_state *ps, const struct opt *op, const char *name,
         return 0;
     case O_LINE_BUFFERED:
         o->line_buffered = true;
+        return 0;
+    case O_NO_INDEX:
+        o->no_index = true;
         return 0;
     }
     return 0;

@@ -61,6 +61,7 @@ struct search_options {
     enum search_format format;
     bool format_set;
     bool local_names, utc, quiet, stats, help, version, line_buffered;
+    bool no_index; /* --no-index: scan every file whole */
     unsigned npaths;
     const char *paths[SEARCH_MAX_PATHS]; /* PATH arguments and -if, borrowed */
 };

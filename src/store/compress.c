@@ -13,6 +13,7 @@
  * It does not choose what to keep (retention.c) and never touches an
  * active file.
  */
+#include "search/index.h"
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -172,6 +173,7 @@ static int job_finish(struct store *s, unsigned i)
     if (fsync(j->dir_fd) < 0) /* the .zst's name is durable before the plain one goes */
         return job_fail(s, "sync", -errno);
     unlinkat(j->dir_fd, plain, 0); /* not a deletion of data: the .zst holds it */
+    search_index_store_compressed(j->dir_fd, (uint64_t)j->in_st.st_ino, zname); /* issue 5 */
     s->stats.compressed++;
     s->stats.compress_in += j->in_bytes;
     s->stats.compress_out += j->out_bytes;

@@ -13,6 +13,7 @@
  * walk at open (seal_store.c) repairs a pair a crash left in between.
  * TODO(issue 4 point 4): chattr -a/+a around the renames.
  */
+#include "search/index.h"
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -98,5 +99,6 @@ int store_rotate(struct store_seal *seal, int dir_fd, const char *leaf, int fd,
     /* Read-only once rotated; through the fd, so no path is followed. */
     if (fchmod(fd, cfg->file_mode & 0444) < 0)
         return -errno;
+    search_index_store_rotated(dir_fd, name); /* search index (issue 5); none = a scan */
     return store_dir_sync(dir_fd, cfg);
 }
