@@ -412,12 +412,30 @@ struct key {
         s, sizeof(s) - 1                                                                           \
     }
 
+/* Stores [,]"key": at the end of o's buffer, which has room for len + 4
+ * more bytes; returns where the value goes. The comma is stored always and
+ * kept only after the first key (no branch on it). */
+static inline char *obj_key_put(struct obj *o, const char *key, size_t len)
+{
+    char *d = o->b->data + o->b->len;
+    d[0] = ',';
+    d += !o->first;
+    o->first = false;
+    d[0] = '"';
+    buf_copy(d + 1, key, len);
+    d[len + 1] = '"';
+    d[len + 2] = ':';
+    return d + len + 3;
+}
+
+/* The comma and `"key":` under one room check. */
 static inline int obj_key_len(struct obj *o, const char *key, size_t len)
 {
-    if (!o->first && buf_append(o->b, ",", 1) < 0)
-        return -ENOMEM;
-    o->first = false;
-    return json_put_key_len(o->b, key, len);
+    int r = buf_reserve(o->b, len + 4);
+    if (r < 0)
+        return r;
+    o->b->len = (size_t)(obj_key_put(o, key, len) - o->b->data);
+    return 0;
 }
 
 /* For literal keys, whose strlen the compiler does. */
@@ -438,13 +456,30 @@ static int put_value(struct audit_normalizer *n, struct buf *b, const struct fva
 }
 
 /* Writes "key":value for field id when the event has it. */
+/* "key":value; a number that is already JSON goes with its key under one
+ * room check and without a call (most values written are numbers). */
+static inline int put_key_value(struct audit_normalizer *n, struct obj *o, const char *key,
+                                size_t key_len, const struct fval *v, enum how how)
+{
+    int r;
+    if (how == NUM && v->kind == AUDIT_VALUE_PLAIN && is_json_number(v->p, v->len)) {
+        if ((r = buf_reserve(o->b, key_len + 4 + v->len)) < 0)
+            return r;
+        char *d = obj_key_put(o, key, key_len);
+        buf_copy(d, v->p, v->len);
+        o->b->len = (size_t)(d + v->len - o->b->data);
+        return 0;
+    }
+    r = obj_key_len(o, key, key_len);
+    return r < 0 ? r : put_value(n, o->b, v, how);
+}
+
 static inline int put_field_key(struct audit_normalizer *n, struct obj *o, struct key key, int id)
 {
     const struct fval *v = &n->v[id];
     if (!v->set)
         return 0;
-    int r = obj_key_len(o, key.s, key.len);
-    return r < 0 ? r : put_value(n, o->b, v, (enum how)field_info[id].how);
+    return put_key_value(n, o, key.s, key.len, v, (enum how)field_info[id].how);
 }
 
 static inline int put_field(struct audit_normalizer *n, struct obj *o, const char *key, int id)
@@ -936,9 +971,8 @@ static int put_path_item(struct audit_normalizer *n, struct buf *b, const struct
     for (size_t k = 0; k < PATH_KEYS && r == 0; k++) {
         if (!slot[k].set || (k == 9 && slot[8].set)) /* objtype only when no nametype */
             continue;
-        r = obj_key_len(&o, path_keys[k].key.s, path_keys[k].key.len);
-        if (r == 0)
-            r = put_value(n, b, &slot[k], path_keys[k].how);
+        r = put_key_value(n, &o, path_keys[k].key.s, path_keys[k].key.len, &slot[k],
+                          path_keys[k].how);
     }
     return r < 0 ? r : buf_append(b, "}", 1);
 }
