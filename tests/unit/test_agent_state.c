@@ -10,6 +10,8 @@
  * newer state slot (the older one read); and the record format itself.
  */
 #include "collector/agent_state.h"
+#include "store/seal.h"
+#include "store/verify.h"
 
 #include "check.h"
 #include <errno.h>
@@ -276,6 +278,73 @@ static void test_failed_write(void)
     env_free(&e);
 }
 
+/* Sealing on: a torn run is cut back before the store opens, so its seal
+ * walk never chains the torn bytes, and the store verifies clean. */
+static void test_sealed_torn_run(void)
+{
+    static const struct seal_key k0 = {0, {7, 7, 7}};
+    struct env e;
+    struct agent_recovery rec;
+    snprintf(e.root, sizeof(e.root), "/tmp/lw-agent-state-XXXXXX");
+    CHECK(mkdtemp(e.root) != NULL);
+    char p[512], text[256];
+    snprintf(p, sizeof(p), "%s/.logward-key", e.root);
+    int n = seal_key_format(&k0, SEAL_KEY_MAGIC, text, sizeof(text));
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, text, (size_t)n) == n);
+    close(fd);
+    struct store_config cfg;
+    store_config_init(&cfg);
+    cfg.root = e.root;
+    cfg.seal = true;
+    CHECK_INT(store_open(&cfg, &e.s), 0);
+    CHECK_INT(agent_states_open(e.root, "boot-A", true, &e.as), 0);
+    CHECK_INT(agent_stream_get(e.as, "h1", 2, STREAM, 32, &e.st), 0);
+    CHECK_INT(run(&e, "app", 1, 3, false, NULL), 0);
+    commit(&e);
+    store_close(e.s); /* its closing seals cover lines 1..3 */
+    e.s = NULL;
+    /* then a run's intent, and the process dies half way through its write */
+    static const char run_bytes[] = "line-4 padding padding\nline-5 padding padding\n";
+    size_t len = sizeof(run_bytes) - 1;
+    snprintf(p, sizeof(p), "%s/h1/app.log", e.root);
+    struct stat st;
+    CHECK_INT(stat(p, &st), 0);
+    struct store_place at = {.dev = (uint64_t)st.st_dev,
+                             .ino = (uint64_t)st.st_ino,
+                             .offset = (uint64_t)st.st_size,
+                             .len = len,
+                             .sum = store_bytes_sum(run_bytes, len),
+                             .path_len = 10};
+    memcpy(at.path, "h1/app.log", 11);
+    CHECK_INT(agent_stream_intent(e.as, e.st, 4, 5, &at), 0);
+    fd = open(p, O_WRONLY | O_APPEND);
+    CHECK_INT(write(fd, run_bytes, len / 2), (ssize_t)(len / 2));
+    close(fd);
+    agent_states_free(e.as);
+    e.as = NULL;
+    CHECK_INT(agent_states_recover(e.root, "boot-A", true, &rec), 0);
+    CHECK_INT(rec.cut, 1);
+    CHECK_INT(st.st_size, file_size(&e, "h1/app.log"));
+    CHECK_INT(store_open(&cfg, &e.s), 0); /* the start-up seal walk */
+    store_close(e.s);
+    e.s = NULL;
+    struct verify_opts o = {.k0 = &k0};
+    struct verify_run *v;
+    CHECK_INT(verify_run_new(&o, &v), 0);
+    verify_path(v, e.root);
+    verify_finish(v);
+    CHECK(verify_count(v) > 0);
+    for (size_t i = 0; i < verify_count(v); i++) {
+        const struct verify_result *r = verify_get(v, i);
+        if (r->status != VERIFY_OK)
+            fprintf(stderr, "%s: %s %s\n", r->file, verify_status_name(r->status), r->what);
+        CHECK_INT(r->status, VERIFY_OK);
+    }
+    verify_run_free(v);
+    env_free(&e);
+}
+
 static void test_reboot(void)
 {
     struct env e;
@@ -364,6 +433,7 @@ int main(void)
     test_torn_run_then_others();
     test_rotated_after_write();
     test_failed_write();
+    test_sealed_torn_run();
     test_reboot();
     test_torn_slot();
     test_record_format();
