@@ -100,6 +100,11 @@ static void on_input_fd(struct loop *l, int fd, uint32_t events, void *arg);
 
 static void close_inputs(struct agent *a)
 {
+    /* A batch the full queue kept for a blocked input: a file input reads
+     * it again from its committed position once reopened, so it goes; stdin
+     * cannot be read again, so its batch stays for the next commit. */
+    if (a->blocked >= 0 && strcmp(input_spec(a->inputs[a->blocked].in), "audit:-"))
+        queue_abort(a->q);
     for (size_t i = 0; i < a->ninputs; i++) {
         if (a->inputs[i].fd >= 0)
             loop_del(a->loop, a->inputs[i].fd);
