@@ -599,14 +599,10 @@ static int open_tls(struct collector *c)
 }
 
 /* Before store_open (its seal walk must see the files as they stay): the
- * intents a crash left are settled, then the streams' table is opened. */
+ * intents a crash left are settled, whether or not agents are served this
+ * time (nothing to do without <store>/.agents). */
 static int open_agents(struct collector *c)
 {
-    bool wanted = false;
-    for (size_t i = 0; i < c->cfg->nlisten; i++)
-        wanted |= is_agent(c->cfg->listen[i].scheme);
-    if (!wanted)
-        return 0;
     bool sync = c->cfg->store.fsync != STORE_FSYNC_NONE;
     struct agent_recovery *rec = &c->agent_recovery;
     int r = agent_states_recover(c->cfg->store.root, NULL, sync, rec);
