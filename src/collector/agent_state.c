@@ -231,8 +231,8 @@ typedef int (*state_file_fn)(int fd, void *arg);
 
 static int walk(int agents_fd, state_file_fn fn, void *arg, struct agent_recovery *stats)
 {
-    int dfd = openat(agents_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-        first = 0; /* own offset */
+    /* a directory fd of its own: a dup would share the first pass's offset */
+    int dfd = openat(agents_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), first = 0;
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     if (!d) {
         if (dfd >= 0)
@@ -271,7 +271,7 @@ struct recover_ctx {
     const char *root;
     const char *boot;
     struct agent_recovery *stats;
-    bool need_sync;
+    bool sync, need_sync;
     int pass;
 };
 
@@ -284,6 +284,8 @@ static int recover_one(int fd, void *arg)
         return r == -ENOENT ? 0 : r; /* an empty file: a stream made, never written */
     if (x->pass == 1) {
         x->stats->streams++;
+        if (!rec.pending && rec.acked == rec.last)
+            return 0; /* nothing to settle (whatever the boot: last is acked) */
         uint64_t last = settle(x->root, &rec, x->boot, true, x->stats);
         struct agent_state_record out = {.gen = rec.gen + 1, .acked = rec.acked, .last = last};
         if (out.acked > last)
@@ -296,7 +298,7 @@ static int recover_one(int fd, void *arg)
         return 0;
     rec.gen++;
     rec.acked = rec.last;
-    if ((r = record_write(fd, &rec)) == 0 && fdatasync(fd) < 0)
+    if ((r = record_write(fd, &rec)) == 0 && x->sync && fdatasync(fd) < 0)
         r = -errno;
     return r;
 }
@@ -315,13 +317,15 @@ int agent_states_recover(const char *root, const char *boot_id, bool sync,
         close(root_fd);
         return agents == -ENOENT ? 0 : agents;
     }
-    struct recover_ctx x = {root, boot, rec, false, 1};
-    int r = walk(agents, recover_one, &x, rec);
-    /* What a state now says is stored must be durable before it is acked. */
-    if (x.need_sync && sync && syncfs(root_fd) < 0 && r == 0)
-        r = -errno;
+    struct recover_ctx x = {root, boot, rec, sync, false, 1};
+    int r = walk(agents, recover_one, &x, rec), r2 = 0;
+    /* What a state now says is stored must be durable before it is acked;
+     * if it cannot be made so, acked stays (the next start tries again). */
+    if (x.need_sync && sync && syncfs(root_fd) < 0)
+        r2 = -errno;
     x.pass = 2;
-    int r2 = walk(agents, recover_one, &x, rec);
+    if (r2 == 0)
+        r2 = walk(agents, recover_one, &x, rec);
     close(agents);
     close(root_fd);
     return r ? r : r2;
