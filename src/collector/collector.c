@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pwd.h>
@@ -33,8 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -561,11 +564,26 @@ static int drop_privileges(const struct collector_config *cfg)
         log_msg("--user %s: no such user", cfg->user);
         return -EINVAL;
     }
-    if (chown(cfg->store.root, pw->pw_uid, pw->pw_gid) < 0 || setgroups(0, NULL) < 0 ||
+    /* append_only: keep CAP_LINUX_IMMUTABLE alone across setuid (chattr
+     * +a/-a on the store's files; src/store/append_only.c) */
+    bool keep = cfg->store.append_only;
+    if ((keep && prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0) ||
+        chown(cfg->store.root, pw->pw_uid, pw->pw_gid) < 0 || setgroups(0, NULL) < 0 ||
         setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
         int e = errno;
         log_msg("dropping privileges to %s: %s", cfg->user, strerror(e));
         return -e;
+    }
+    if (keep) {
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0, 0, 0}};
+        d[CAP_TO_INDEX(CAP_LINUX_IMMUTABLE)].permitted = CAP_TO_MASK(CAP_LINUX_IMMUTABLE);
+        d[CAP_TO_INDEX(CAP_LINUX_IMMUTABLE)].effective = CAP_TO_MASK(CAP_LINUX_IMMUTABLE);
+        if (syscall(SYS_capset, &h, d) < 0 || prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) < 0) {
+            int e = errno; /* flags already set could not be cleared to rotate: refuse */
+            log_msg("append_only: keeping CAP_LINUX_IMMUTABLE as %s: %s", cfg->user, strerror(e));
+            return -e;
+        }
     }
     if (setuid(0) == 0) { /* must be impossible now */
         log_msg("privileges could be regained; refusing to run");

@@ -229,6 +229,16 @@ static int set_seal(struct collector_config *cfg, const char *v, const char **wh
     return 0;
 }
 
+static int set_append_only(struct collector_config *cfg, const char *v, const char **why)
+{
+    if (strcmp(v, "on") && strcmp(v, "off")) {
+        *why = "expected on or off";
+        return -EINVAL;
+    }
+    cfg->store.append_only = v[1] == 'n';
+    return 0;
+}
+
 static int set_seal_interval(struct collector_config *cfg, const char *v, const char **why)
 {
     long long n;
@@ -298,6 +308,8 @@ static const struct setting settings[] = {
     {"seal", set_seal, "on|off",
      "seal every stored file (hash chain, forward-secure key in <store>/.logward-key from "
      "'logward keygen'); default off"},
+    {"append_only", set_append_only, "on|off",
+     "chattr +a on active files, cleared only to rotate (keeps CAP_LINUX_IMMUTABLE); default off"},
     {"seal_interval", set_seal_interval, "SECONDS",
      "seconds between seal rounds: records may stay unsealed this long (default 10)"},
     {"seal_records", set_seal_records, "N", "or a round after N stored lines (default 10000)"},

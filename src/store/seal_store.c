@@ -13,8 +13,8 @@
  * store: every active file gets its unsealed tail sealed and an
  * interrupted rotation's sidecar is put back beside its file.
  * It does not verify (verify.c) nor format records (seal.c).
- * TODO(issue 4 point 4): chattr +a on active files belongs beside
- * store_seal_final/store_seal_rotated.
+ * Rotated sidecars are made read-only (0440) as their files; the
+ * append-only flag of active files is append_only.c's.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init...: see seal.c */
 #include "store/seal.h"
@@ -532,6 +532,9 @@ int store_seal_rename(int dir_fd, const char *leaf, unsigned from, unsigned to)
         r = sidecar_name(b, sizeof(b), leaf, to);
     if (r == 0 && renameat(dir_fd, a, dir_fd, b) < 0 && errno != ENOENT)
         r = -errno;
+    struct stat st; /* a rotated file's sidecar is read-only, as the file (0440) */
+    if (r == 0 && to > 0 && fstatat(dir_fd, b, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & 0222))
+        (void)fchmodat(dir_fd, b, st.st_mode & 0444, 0);
     return r;
 }
 

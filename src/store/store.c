@@ -258,6 +258,7 @@ static int entry_open(struct store *s, struct store_entry *e)
     e->size = (uint64_t)st.st_size;
     e->other_fs = st.st_dev != s->root_dev;
     s->stats.open_files++;
+    store_append_only(s, fd, e->path, true);
     if (s->seal && !e->seal)
         store_seal_attach(s, e);
     if (s->indexed && !e->family)
@@ -396,7 +397,9 @@ static int entry_rotate(struct store *s, struct store_entry *e)
         return dir;
     }
     struct stat st;
-    r = fstat(e->fd, &st) < 0 ? -errno : store_rotate(s->seal, dir, leaf, e->fd, &s->cfg);
+    r = fstat(e->fd, &st) < 0 ? -errno : store_append_only(s, e->fd, e->path, false);
+    if (r == 0)
+        r = store_rotate(s->seal, dir, leaf, e->fd, &s->cfg);
     close(dir);
     if (r < 0) {
         s->stats.write_errors++;

@@ -92,6 +92,8 @@ struct store_config {
     unsigned seal_interval; /* seconds between rounds, default 10 */
     uint64_t seal_records;  /* or after this many appended lines, default 10000 */
     unsigned seal_idle;     /* an idle open file is sealed at least this often, default 300 s */
+    /* chattr +a on active files, cleared only to rotate (append_only.c) */
+    bool append_only;
 
     /* Called once per space crossing and per housekeeping error, with a
      * one-line message; NULL: nothing is said (counters still count). */
@@ -126,6 +128,7 @@ struct store_stats {
     uint64_t space_avail;           /* free bytes at the last check */
     /* sealing */
     uint64_t seals, seal_rounds, seal_errors;
+    uint64_t append_only_errors; /* reasons the flag could not be applied, said once each */
 };
 
 /* Fills cfg with the defaults above (root NULL, group (gid_t)-1). */

@@ -114,6 +114,7 @@ struct store {
     struct store_zjob zjob;
     void *zctx, *zin, *zout; /* ZSTD_CCtx and its buffers, made at the first job */
     struct store_stats stats;
+    unsigned ao_said;        /* append_only.c: reasons already said */
     struct store_seal *seal; /* NULL unless cfg.seal */
 };
 
@@ -205,6 +206,12 @@ int store_seal_rename(int dir_fd, const char *leaf, unsigned from, unsigned to);
 /* store_retire: the expiry record before the unlink, the sidecar after. */
 int store_seal_expire(struct store_seal *seal, int dir_fd, const char *name, int why);
 void store_seal_forget(int dir_fd, const char *name);
+
+/* ---- append_only.c ---- */
+/* Sets (on) or clears the append-only flag of fd when cfg.append_only; a
+ * flag that cannot be applied is said once and ignored (0); a set flag
+ * that cannot be cleared is an error (the rotation's rename would fail). */
+int store_append_only(struct store *s, int fd, const char *path, bool on);
 
 /* ---- space.c ---- */
 int store_space_setup(struct store *s);
