@@ -200,8 +200,11 @@ static int read_all(struct report_run *run, struct search_options *o, struct aud
             status = EXIT_TROUBLE;
         }
     }
+    bool progress = isatty(STDERR_FILENO) && src.n > 1;
     for (size_t i = 0; i < src.n; i++) {
         int r = 0;
+        if (progress) /* on a terminal only */
+            fprintf(stderr, "\rreport: file %zu of %zu\033[K", i + 1, src.n);
         if (i && src.v[i].group != src.v[i - 1].group)
             r = audit_collate_flush(c); /* the previous host's events, under its name */
         run->host = src.v[i].host;
@@ -214,6 +217,8 @@ static int read_all(struct report_run *run, struct search_options *o, struct aud
                 break;
         }
     }
+    if (progress)
+        fputs("\r\033[K", stderr);
     if (audit_collate_flush(c) < 0)
         status = EXIT_TROUBLE;
     search_sources_free(&src);

@@ -113,8 +113,9 @@ static void usage(FILE *f)
           "       --format F           raw, default, interpret, csv, text (logward's text\n"
           "                            line), or json (normalized events, as `logward\n"
           "                            events` prints them; docs/event-schema.md)\n"
-          "       --local-names        json/text: name ids from this machine's accounts\n"
-          "                            when the records carry no names\n"
+          "       --local-names        interpret/json/text: name ids from this machine's\n"
+          "                            accounts (as ausearch -i does) where the records\n"
+          "                            carry no names (ENRICHED)\n"
           "       --utc                json/text: times in UTC\n"
           "  -l,  --line-buffered      write each event as it is found\n"
           "  -q,  --quiet              do not report lines that are not audit records\n"
@@ -176,7 +177,8 @@ static void flush_ordered(struct search_run *run)
 }
 
 /* ausearch's time line: "time->Tue Jul  7 08:56:53 2026" (local time). */
-static int put_default(struct buf *b, const struct audit_event *ev, bool interpret)
+static int put_default(struct buf *b, const struct audit_event *ev, bool interpret,
+                       bool local_names)
 {
     char when[64];
     time_t t = (time_t)ev->sec;
@@ -188,7 +190,7 @@ static int put_default(struct buf *b, const struct audit_event *ev, bool interpr
         const char *line = audit_event_line(ev, i);
         uint32_t len = ev->records[i].len;
         if (interpret) {
-            r = search_format_interpret(b, ev, i);
+            r = search_format_interpret(b, ev, i, local_names);
             continue;
         }
         const char *sep = memchr(line, AUDIT_ENRICHED_SEPARATOR, len);
@@ -211,9 +213,9 @@ static int format_event(struct search_run *run, const struct audit_event *ev)
     case SEARCH_FORMAT_RAW:
         return put_raw(b, ev);
     case SEARCH_FORMAT_DEFAULT:
-        return put_default(b, ev, false);
+        return put_default(b, ev, false, false);
     case SEARCH_FORMAT_INTERPRET:
-        return put_default(b, ev, true);
+        return put_default(b, ev, true, run->o->local_names);
     case SEARCH_FORMAT_CSV:
         return search_format_csv(b, ev);
     case SEARCH_FORMAT_TEXT:
@@ -328,9 +330,13 @@ static int run_search(struct search_options *o)
     }
     if (o->format == SEARCH_FORMAT_CSV)
         write_all(&run, SEARCH_CSV_HEADER, strlen(SEARCH_CSV_HEADER));
+    bool progress = isatty(STDERR_FILENO) && src.n > 1;
     for (size_t i = 0; i < src.n && !run.write_error; i++) {
         if (i && src.v[i].group != src.v[i - 1].group && audit_collate_flush(c) < 0)
-            break; /* records never span a store's hosts */
+            break;    /* records never span a store's hosts */
+        if (progress) /* on a terminal only: file i of n, matched so far */
+            fprintf(stderr, "\rsearch: file %zu of %zu, %llu matched\033[K", i + 1, src.n,
+                    (unsigned long long)run.matched);
         int r = o->no_index || !strcmp(src.v[i].path, "-")
                     ? search_source_read(&src.v[i], reader)
                     : search_index_feed(src.v[i].path, &o->q, reader, &run.ix, &run.drop);
@@ -344,6 +350,8 @@ static int run_search(struct search_options *o)
             status = EXIT_TROUBLE;
         }
     }
+    if (progress)
+        fputs("\r\033[K", stderr);
     search_sources_free(&src);
     if (!run.write_error && audit_collate_flush(c) < 0 && !run.write_error)
         status = EXIT_TROUBLE;

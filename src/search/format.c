@@ -10,6 +10,9 @@
 #include "base/hex.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,8 @@
 #pragma GCC diagnostic ignored "-Wformat-y2k"
 
 static _Thread_local struct audit_field *fields;
+
+#define FORMAT_NAME_CACHE 64 /* ids whose local names are remembered */
 
 static int parse(const struct audit_event *ev, uint32_t i)
 {
@@ -35,16 +40,25 @@ static bool name_is(const char *line, const struct audit_field *f, const char *s
     return f->name_len == strlen(s) && !memcmp(line + f->name_off, s, f->name_len);
 }
 
+#define AUDIT_EXECVE_TYPE 1309
+#define AUDIT_SYSCALL_TYPE 1300
+
+/* a0, a1, ... */
+static bool is_arg(const char *line, const struct audit_field *f)
+{
+    return f->name_len >= 2 && line[f->name_off] == 'a' &&
+           strspn(line + f->name_off + 1, "0123456789") == (size_t)f->name_len - 1;
+}
+
 /* Fields whose unquoted values are hex-encoded strings. */
-static bool is_encoded_string(const char *line, const struct audit_field *f)
+static bool is_encoded_string(const char *line, const struct audit_field *f, int type)
 {
     static const char *const names[] = {"proctitle", "exe", "comm", "cwd",  "name", "acct",
                                         "cmd",       "key", "data", "path", "old",  "new"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (name_is(line, f, names[i]))
             return true;
-    return f->name_len >= 2 && line[f->name_off] == 'a' &&
-           strspn(line + f->name_off + 1, "0123456789") == (size_t)f->name_len - 1;
+    return type == AUDIT_EXECVE_TYPE && is_arg(line, f); /* EXECVE's a0..: SYSCALL's are numbers */
 }
 
 /* The ENRICHED value for field f ("uid" -> UID="root"), or NULL. */
@@ -63,11 +77,16 @@ static const struct audit_field *enriched_of(const char *line, const struct audi
     return NULL;
 }
 
-static int put_value(struct buf *b, const char *line, const struct audit_field *f, uint32_t arch)
+static int put_value(struct buf *b, const char *line, const struct audit_field *f, uint32_t arch,
+                     int type)
 {
     const char *v = line + f->value_off;
     size_t n = f->value_len;
-    if (f->kind == AUDIT_VALUE_PLAIN && is_encoded_string(line, f) && hex_is_encoded(v, n)) {
+    if (type == AUDIT_SYSCALL_TYPE && f->kind == AUDIT_VALUE_PLAIN && is_arg(line, f)) {
+        int r = buf_append(b, "0x", 2); /* as ausearch -i: syscall arguments in hex */
+        return r ? r : buf_append(b, v, n);
+    }
+    if (f->kind == AUDIT_VALUE_PLAIN && is_encoded_string(line, f, type) && hex_is_encoded(v, n)) {
         int r = buf_reserve(b, n / 2);
         if (r < 0)
             return r;
@@ -97,27 +116,100 @@ static uint32_t arch_of(const char *line, int n)
     return 0;
 }
 
-int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_t i)
+/* Fields holding a user or group id, as ausearch -i names them. */
+static int id_kind(const char *line, const struct audit_field *f)
+{
+    static const char *const uids[] = {"uid",      "auid",     "euid",  "suid",     "fsuid",
+                                       "ouid",     "iuid",     "sauid", "loginuid", "old-auid",
+                                       "old-ouid", "new-auid", "id"};
+    static const char *const gids[] = {"gid", "egid", "sgid", "fsgid", "ogid", "igid", "new-gid"};
+    for (size_t i = 0; i < sizeof(uids) / sizeof(uids[0]); i++)
+        if (name_is(line, f, uids[i]))
+            return 'u';
+    for (size_t i = 0; i < sizeof(gids) / sizeof(gids[0]); i++)
+        if (name_is(line, f, gids[i]))
+            return 'g';
+    return 0;
+}
+
+/* This machine's name for an id (getpwuid/getgrgid, remembered), or NULL. */
+static const char *local_name(int kind, unsigned long id)
+{
+    static _Thread_local struct {
+        int kind;
+        unsigned long id;
+        char name[64];
+        bool known;
+    } cache[FORMAT_NAME_CACHE];
+    static _Thread_local unsigned next;
+    if (id == 4294967295ul)
+        return "unset";
+    for (unsigned i = 0; i < FORMAT_NAME_CACHE; i++)
+        if (cache[i].kind == kind && cache[i].id == id)
+            return cache[i].known ? cache[i].name : NULL;
+    unsigned slot = next++ % FORMAT_NAME_CACHE;
+    const char *n = NULL;
+    if (kind == 'u') {
+        struct passwd *pw = getpwuid((uid_t)id);
+        n = pw ? pw->pw_name : NULL;
+    } else {
+        struct group *gr = getgrgid((gid_t)id);
+        n = gr ? gr->gr_name : NULL;
+    }
+    cache[slot].kind = kind, cache[slot].id = id, cache[slot].known = n != NULL;
+    snprintf(cache[slot].name, sizeof(cache[slot].name), "%s", n ? n : "");
+    return n ? cache[slot].name : NULL;
+}
+
+/* The event's local date "MM/DD/YY HH:MM:SS", formatted once per second. */
+static const char *date_of(int64_t sec)
+{
+    static _Thread_local int64_t last = INT64_MIN;
+    static _Thread_local char when[64];
+    if (sec != last) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(when, sizeof(when), "%x %H:%M:%S", &tm);
+        last = sec;
+    }
+    return when;
+}
+
+static int put_number(struct buf *b, uint64_t v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+    return buf_append(b, tmp, (size_t)n);
+}
+
+int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_t i,
+                            bool local_names)
 {
     const char *line = audit_event_line(ev, i);
     const struct audit_record_ref *r = &ev->records[i];
     int n = parse(ev, i);
     if (n < 0)
         return n;
-    char when[64];
-    time_t t = (time_t)ev->sec;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%x %H:%M:%S", &tm);
     const char *tname = audit_tables_type_name(r->type);
     int rc = 0;
-    if (ev->node_len)
-        rc = buf_printf(b, "node=%.*s ", (int)ev->node_len, ev->node);
+    if (ev->node_len) {
+        rc = buf_append(b, "node=", 5);
+        rc = rc ? rc : buf_append(b, ev->node, ev->node_len);
+        rc = rc ? rc : buf_append(b, " ", 1);
+    }
+    rc = rc ? rc : buf_append(b, "type=", 5);
     if (rc == 0)
-        rc = tname ? buf_printf(b, "type=%s ", tname)
-                   : buf_printf(b, "type=%.*s ", (int)r->h.type_len, line + r->h.type_off);
-    if (rc == 0)
-        rc = buf_printf(b, "msg=audit(%s.%03u:%u) :", when, ev->msec, ev->serial);
+        rc = tname ? buf_append_str(b, tname) : buf_append(b, line + r->h.type_off, r->h.type_len);
+    rc = rc ? rc : buf_append(b, " msg=audit(", 11);
+    rc = rc ? rc : buf_append_str(b, date_of(ev->sec));
+    if (rc == 0) {
+        char tmp[32];
+        int k = snprintf(tmp, sizeof(tmp), ".%03u:", ev->msec);
+        rc = buf_append(b, tmp, (size_t)k);
+    }
+    rc = rc ? rc : put_number(b, ev->serial);
+    rc = rc ? rc : buf_append(b, ") :", 3);
     uint32_t arch = arch_of(line, n);
     bool in_msg = false;
     for (int k = 0; rc == 0 && k < n; k++) {
@@ -125,17 +217,30 @@ int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_
         if (f->part == AUDIT_PART_ENRICHED)
             continue;
         bool msg = f->part == AUDIT_PART_MSG;
-        rc = buf_append_str(b, msg && !in_msg ? " msg='" : " ");
+        rc = msg && !in_msg ? buf_append(b, " msg='", 6) : buf_append(b, " ", 1);
         in_msg = msg;
-        if (rc == 0)
-            rc = buf_printf(b, "%.*s=", (int)f->name_len, line + f->name_off);
+        rc = rc ? rc : buf_append(b, line + f->name_off, f->name_len);
+        rc = rc ? rc : buf_append(b, "=", 1);
         const struct audit_field *e = rc == 0 ? enriched_of(line, f, n) : NULL;
+        const char *local = NULL;
+        int kind = !e && local_names && f->kind == AUDIT_VALUE_PLAIN ? id_kind(line, f) : 0;
+        char unknown[40];
+        if (kind) {
+            unsigned long id = strtoul(line + f->value_off, NULL, 10);
+            local = local_name(kind, id);
+            if (!local) { /* as ausearch -i */
+                snprintf(unknown, sizeof(unknown), "unknown(%lu)", id);
+                local = unknown;
+            }
+        }
         if (rc == 0)
-            rc = e ? buf_append(b, line + e->value_off, e->value_len) : put_value(b, line, f, arch);
+            rc = e       ? buf_append(b, line + e->value_off, e->value_len)
+                 : local ? buf_append_str(b, local)
+                         : put_value(b, line, f, arch, r->type);
     }
     if (rc == 0 && in_msg)
-        rc = buf_append_str(b, "'");
-    return rc ? rc : buf_append_str(b, " \n");
+        rc = buf_append(b, "'", 1);
+    return rc ? rc : buf_append(b, " \n", 2);
 }
 
 /* ----------------------------------------------------------------- csv */

@@ -12,12 +12,17 @@
 #include "audit/event.h"
 #include "base/buf.h"
 
+#include <stdbool.h>
+
 #define SEARCH_CSV_HEADER                                                                          \
     "NODE,EVENT,DATE,TIME,SERIAL_NUM,EVENT_KIND,SESSION,SUBJ_PRIME,SUBJ_SEC,SUBJ_KIND,ACTION,"     \
     "RESULT,OBJ_PRIME,OBJ_SEC,OBJ_KIND,HOW\n"
 
-/* Appends record i of ev as ausearch -i prints it, with '\n'. 0 or -ENOMEM/-E2BIG. */
-int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_t i);
+/* Appends record i of ev as ausearch -i prints it, with '\n'. Ids without an
+ * ENRICHED name are named from this machine's accounts with local_names (as
+ * ausearch does), else left as numbers. 0 or -ENOMEM/-E2BIG. */
+int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_t i,
+                            bool local_names);
 /* Appends one CSV line for ev (columns of SEARCH_CSV_HEADER). */
 int search_format_csv(struct buf *b, const struct audit_event *ev);
 

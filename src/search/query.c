@@ -585,14 +585,50 @@ static const unsigned takes[] = {
     [RC_KERNEL] = I_PID | I_UID | I_AUID | I_SES | I_TTY | I_EXE | I_RES_NUM | I_COMM,
 };
 
+/* A string option's needle as it may appear in a record: as written, or
+ * hex-encoded (upper or lower case). An event whose text holds none of them
+ * cannot match, so its fields need not be parsed. */
+struct needle {
+    const char *plain;
+    char *upper, *lower;
+};
+
 struct search_matcher {
     const struct search_query *q;
     bool fields;
+    struct needle key, exe;
     struct audit_field *f;
     struct buf scratch;
     struct search_items it;
     struct search_matcher_stats stats;
 };
+
+static int needle_init(struct needle *n, const char *s)
+{
+    static const char up[] = "0123456789ABCDEF", low[] = "0123456789abcdef";
+    n->plain = s;
+    if (!s)
+        return 0;
+    size_t len = strlen(s);
+    n->upper = malloc(2 * len + 1), n->lower = malloc(2 * len + 1);
+    if (!n->upper || !n->lower)
+        return -ENOMEM;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        n->upper[2 * i] = up[c >> 4], n->upper[2 * i + 1] = up[c & 15];
+        n->lower[2 * i] = low[c >> 4], n->lower[2 * i + 1] = low[c & 15];
+    }
+    n->upper[2 * len] = n->lower[2 * len] = 0;
+    return 0;
+}
+
+static bool needle_in(const struct needle *n, const struct audit_event *ev)
+{
+    const char *t = ev->text.data;
+    size_t len = ev->text.len;
+    return !n->plain || memmem(t, len, n->plain, strlen(n->plain)) ||
+           memmem(t, len, n->upper, strlen(n->upper)) || memmem(t, len, n->lower, strlen(n->lower));
+}
 
 struct search_matcher *search_matcher_new(const struct search_query *q)
 {
@@ -601,6 +637,10 @@ struct search_matcher *search_matcher_new(const struct search_query *q)
         return NULL;
     m->q = q;
     m->fields = search_query_needs_fields(q);
+    if (needle_init(&m->key, q->key) < 0 || needle_init(&m->exe, q->exe) < 0) {
+        search_matcher_free(m);
+        return NULL;
+    }
     m->f = calloc(AUDIT_RECORD_MAX_FIELDS, sizeof(*m->f));
     buf_init(&m->scratch, 0);
     if (!m->f) {
@@ -615,6 +655,7 @@ void search_matcher_free(struct search_matcher *m)
 {
     if (!m)
         return;
+    free(m->key.upper), free(m->key.lower), free(m->exe.upper), free(m->exe.lower);
     free(m->f);
     buf_free(&m->scratch);
     free(m);
@@ -990,6 +1031,8 @@ int search_matcher_match(struct search_matcher *m, const struct audit_event *ev)
     m->stats.tested++;
     if (!header_match(m->q, ev))
         return 0;
+    if (m->fields && !(needle_in(&m->key, ev) && needle_in(&m->exe, ev)))
+        return 0; /* the key or exe is nowhere in the text */
     if (m->fields) {
         int r = gather(m, ev);
         if (r < 0)
