@@ -751,8 +751,8 @@ static int make_room(struct queue *q, uint64_t need)
         int r = seg_delete(q, 0, false);
         if (r < 0)
             return r;
-        if (q->nsegs == 1 && q->st.bytes + need > q->cfg.max_bytes)
-            return -ENOSPC; /* one batch larger than the whole queue */
+        if (q->nsegs == 1)
+            return 0; /* one batch larger than the whole queue: admitted alone */
     }
     return 0;
 }
@@ -774,6 +774,11 @@ static int check_room(struct queue *q, uint64_t need)
     int r = reclaim(q);
     if (r < 0 || q->st.bytes + need <= q->cfg.max_bytes)
         return r;
+    bool empty = true;
+    for (size_t i = 0; i < q->nsegs && empty; i++)
+        empty = !seg_unacked(&q->segs[i], q->acked_seq);
+    if (empty)
+        return 0; /* a batch larger than the bound waits for nothing: admitted alone */
     if (q->cfg.full == QUEUE_FULL_DROP_OLDEST)
         return make_room(q, need);
     q->st.full++;

@@ -313,6 +313,20 @@ static void test_full_block(void)
     CHECK_INT(st.dropped, 0);
     queue_close(q);
     rm_rf(dir);
+
+    /* a batch larger than the whole bound is admitted into an empty queue
+     * (else its input could never go on), then the bound holds again */
+    max = 2 * (uint64_t)QUEUE_SEGMENT_MIN;
+    q = open_q(max, QUEUE_FULL_BLOCK);
+    CHECK_INT(commit_n(q, 3000, 1000, "audit:x", "big"), 0);
+    CHECK_INT(commit_n(q, 1, 10, "audit:x", "small"), -ENOSPC);
+    CHECK_INT(queue_ack(q, 3000), 0);
+    CHECK_INT(queue_commit(q, "audit:x", "small", 5), 0);
+    queue_get_stats(q, &st);
+    CHECK(st.bytes <= max);
+    CHECK_INT(st.next_seq, 3002);
+    queue_close(q);
+    rm_rf(dir);
 }
 
 static void test_full_drop_oldest(void)
@@ -341,6 +355,10 @@ static void test_full_drop_oldest(void)
     q = open_q(max, QUEUE_FULL_DROP_OLDEST);
     queue_get_stats(q, &st);
     CHECK_INT(st.next_seq, 6001);
+    CHECK_INT(commit_n(q, 3000, 1000, "audit:x", "big"), 0); /* larger than the bound */
+    queue_get_stats(q, &st);
+    CHECK_INT(st.pending, 3000);
+    CHECK_INT(st.next_seq, 9001);
     queue_close(q);
     rm_rf(dir);
 }
