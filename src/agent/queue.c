@@ -63,6 +63,7 @@ struct reader {
 
 struct queue {
     struct queue_config cfg;
+    uint64_t segment_wanted; /* cfg.segment_bytes as asked, before the bound's cap */
     int dirfd, qfd, lockfd, wfd;
     char stream[QUEUE_STREAM_HEX + 1];
     struct segment *segs; /* by number; the last one is written */
@@ -601,11 +602,8 @@ int queue_open(const struct queue_config *cfg, struct queue **out, char *err, si
         return -ENOMEM;
     q->cfg = *cfg;
     q->dirfd = q->qfd = q->lockfd = q->wfd = q->rd.fd = -1;
+    q->segment_wanted = cfg->segment_bytes ? cfg->segment_bytes : QUEUE_SEGMENT_BYTES;
     queue_configure(q, cfg->max_bytes, cfg->full, cfg->fsync, cfg->fsync_ms);
-    if (!q->cfg.segment_bytes)
-        q->cfg.segment_bytes = QUEUE_SEGMENT_BYTES;
-    if (q->cfg.segment_bytes < QUEUE_SEGMENT_MIN)
-        q->cfg.segment_bytes = QUEUE_SEGMENT_MIN;
     q->pos = calloc(QUEUE_INPUTS_MAX, sizeof(*q->pos));
     q->rd.cap = READ_CHUNK;
     q->rd.buf = malloc(q->rd.cap);
@@ -668,6 +666,12 @@ void queue_configure(struct queue *q, uint64_t max_bytes, enum queue_full_policy
     q->cfg.full = full;
     q->cfg.fsync = fsync;
     q->cfg.fsync_ms = fsync_ms ? fsync_ms : QUEUE_FSYNC_MS;
+    /* at least four segments fit in the bound, so that drop-oldest drops a
+     * quarter at most and a full segment of acked records is soon rolled */
+    uint64_t seg = q->segment_wanted, quarter = q->cfg.max_bytes / 4;
+    if (seg > quarter)
+        seg = quarter;
+    q->cfg.segment_bytes = seg < QUEUE_SEGMENT_MIN ? QUEUE_SEGMENT_MIN : seg;
 }
 
 const char *queue_stream(const struct queue *q)

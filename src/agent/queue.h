@@ -114,7 +114,8 @@ int queue_open(const struct queue_config *cfg, struct queue **out, char *err, si
 /* Syncs, writes the acked mark and positions, unlocks, frees. NULL: no-op. */
 void queue_close(struct queue *q);
 
-/* New bound and policies (SIGHUP). dir and segment size stay. */
+/* New bound and policies (SIGHUP); dir stays. Segments are at most a
+ * quarter of the bound (never below QUEUE_SEGMENT_MIN). */
 void queue_configure(struct queue *q, uint64_t max_bytes, enum queue_full_policy full,
                      enum queue_fsync_policy fsync, unsigned fsync_ms);
 
