@@ -228,9 +228,10 @@ def verify(part, store, mark, t0, host, prog, via, ident, n, sent_tag=None, seq_
     bad_prog = [l for l in lines if not want.match(l)]
     ok &= check(f"{part}: TIMESTAMP HOST {prog}{f'[{pid}]' if pid else ''}: MESSAGE on every line",
                 lines and not bad_prog, bad_prog[:2])
-    if text:  # the message text exactly as the sender's source had it
+    if text:  # the message text exactly as the sender's source had it; RFC 5424
+        # structured data the sender added (logger's timeQuality) stays in front
         altered = [l for l in lines if (m := mine(l)) and (w := want.match(l)) and
-                   l[w.end():].rsplit(b"\t", 1)[0] != text(m)]
+                   SD_PREFIX.sub(b"", l[w.end():].rsplit(b"\t", 1)[0], count=1) != text(m)]
         ok &= check(f"{part}: every message text stored exactly as sent", not altered,
                     altered[:1])
     bad_ts = []
@@ -255,6 +256,9 @@ def verify(part, store, mark, t0, host, prog, via, ident, n, sent_tag=None, seq_
     print(f"     {part}: {n} messages stored in {elapsed:.2f} s; first line:\n"
           f"       {lines[0][:200] if lines else None}")
     return ok
+
+
+SD_PREFIX = re.compile(rb'^(?:\[[^\]\s"]+(?: [^\]\s"=]+="(?:[^"\\]|\\.)*")*\])+ ')
 
 
 def logger_text(tag, pad=0):
