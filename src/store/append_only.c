@@ -28,12 +28,14 @@ static void say_once(struct store *s, unsigned bit, const char *path, int e)
     s->ao_said |= bit;
     s->stats.append_only_errors++;
     if (bit == AO_SAID_UNSUPPORTED)
-        store_say(s, "append_only: %s: the file system has no append-only flag (tmpfs?): "
-                     "files are not protected",
+        store_say(s,
+                  "append_only: %s: the file system has no append-only flag (tmpfs?): "
+                  "files are not protected",
                   path);
     else if (bit == AO_SAID_PERM)
-        store_say(s, "append_only: %s: not permitted (needs CAP_LINUX_IMMUTABLE: run as root, "
-                     "which keeps it when dropping privileges): files are not protected",
+        store_say(s,
+                  "append_only: %s: not permitted (needs CAP_LINUX_IMMUTABLE: run as root, "
+                  "which keeps it when dropping privileges): files are not protected",
                   path);
     else
         store_say(s, "append_only: %s: %s", path, strerror(e));
@@ -46,9 +48,9 @@ int store_append_only(struct store *s, int fd, const char *path, bool on)
     int flags = 0;
     if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) {
         int e = errno;
-        say_once(s, e == ENOTTY || e == EOPNOTSUPP || e == EINVAL ? AO_SAID_UNSUPPORTED
-                                                                    : AO_SAID_OTHER,
-                 path, e);
+        say_once(
+            s, e == ENOTTY || e == EOPNOTSUPP || e == EINVAL ? AO_SAID_UNSUPPORTED : AO_SAID_OTHER,
+            path, e);
         return 0; /* without the flag, nothing stands in the way of a rotation */
     }
     if (!!(flags & FS_APPEND_FL) == on)
@@ -58,9 +60,9 @@ int store_append_only(struct store *s, int fd, const char *path, bool on)
         return 0;
     int e = errno;
     say_once(s,
-             e == EPERM || e == EACCES ? AO_SAID_PERM
+             e == EPERM || e == EACCES                       ? AO_SAID_PERM
              : e == ENOTTY || e == EOPNOTSUPP || e == EINVAL ? AO_SAID_UNSUPPORTED
-                                                               : AO_SAID_OTHER,
+                                                             : AO_SAID_OTHER,
              path, e);
     /* A flag that stays set blocks the rotation's rename: say it, fail it. */
     return on ? 0 : -e;

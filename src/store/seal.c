@@ -5,10 +5,11 @@
  * them, so the two can never disagree on a byte. It does no I/O and keeps
  * no state; where keys live and when they advance is seal_store.c's.
  *
- * The chain hashes one short line at a time, so it uses OpenSSL's SHA-256
- * block functions directly: the EVP interface costs a provider dispatch
- * per call, about as much as hashing a 300-byte line (measured: 2.1x the
- * time per line). They are deprecated in OpenSSL 3 but kept.
+ * The chain hashes each seal's segment of the file as a stream (version 2;
+ * version 1 hashed each line alone, with its length: 0.8 us per 300-byte
+ * line, the init and padding block of every line, against 0.2 us now),
+ * with OpenSSL's SHA-256 functions (SHA-NI where the CPU has it), which
+ * are deprecated in OpenSSL 3 but cost no provider dispatch per call.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "store/seal.h"
@@ -147,19 +148,39 @@ int seal_key_parse(const char *p, size_t n, const char *magic, struct seal_key *
 
 /* ---- the chain ---- */
 
-void seal_chain_line(struct seal_chain *c, const char *line, size_t len)
+void seal_chain_start(struct seal_chain *c, const unsigned char h[SEAL_HASH_BYTES], uint64_t lines,
+                      uint64_t bytes)
 {
-    unsigned char l[8];
-    for (int i = 0; i < 8; i++)
-        l[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-    SHA256_CTX x;
-    SHA256_Init(&x);
-    SHA256_Update(&x, c->head, sizeof(c->head));
-    SHA256_Update(&x, l, sizeof(l));
-    SHA256_Update(&x, line, len);
-    SHA256_Final(c->head, &x);
-    c->lines++;
-    c->bytes += len + 1;
+    memcpy(c->head, h, SEAL_HASH_BYTES);
+    c->lines = lines;
+    c->bytes = bytes;
+    c->seg_bytes = 0;
+    SHA256_Init(&c->seg);
+    SHA256_Update(&c->seg, c->head, SEAL_HASH_BYTES);
+}
+
+void seal_chain_feed(struct seal_chain *c, const char *p, size_t n)
+{
+    SHA256_Update(&c->seg, p, n);
+    c->bytes += n;
+    c->seg_bytes += n;
+    for (const char *end = p + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        c->lines++;
+}
+
+void seal_chain_peek(const struct seal_chain *c, unsigned char out[SEAL_HASH_BYTES])
+{
+    if (c->seg_bytes == 0) { /* an empty segment keeps the head */
+        memcpy(out, c->head, SEAL_HASH_BYTES);
+        return;
+    }
+    SHA256_CTX x = c->seg;
+    SHA256_Final(out, &x);
+}
+
+void seal_chain_commit(struct seal_chain *c, const unsigned char head[SEAL_HASH_BYTES])
+{
+    seal_chain_start(c, head, c->lines, c->bytes);
 }
 
 /* ---- records ---- */
@@ -200,12 +221,12 @@ int seal_record_format(struct seal_record *r, const struct seal_key *key, char *
     int n;
     if (r->kind == SEAL_REC_SEAL)
         n = snprintf(out, cap,
-                     "seal v1 file=%s seq=%" PRIu64 " epoch=%" PRIu64 " time=%" PRIu64
+                     "seal v2 file=%s seq=%" PRIu64 " epoch=%" PRIu64 " time=%" PRIu64
                      " idle=%" PRIu64 " lines=%" PRIu64 " bytes=%" PRIu64 " head=%s prev=%s",
                      path, r->seq, r->epoch, r->time, r->idle, r->lines, r->bytes, head, prev);
     else
         n = snprintf(out, cap,
-                     "expired v1 file=%s seq=%" PRIu64 " epoch=%" PRIu64 " time=%" PRIu64
+                     "expired v2 file=%s seq=%" PRIu64 " epoch=%" PRIu64 " time=%" PRIu64
                      " why=%s lines=%" PRIu64 " bytes=%" PRIu64 " head=%s final=%s",
                      path, r->seq, r->epoch, r->time, seal_why_name(r->why), r->lines, r->bytes,
                      head, prev);
@@ -330,8 +351,8 @@ int seal_record_parse(const char *p, size_t n, struct seal_record *r)
 {
     struct cur c = {p, p + n};
     memset(r, 0, offsetof(struct seal_record, file));
-    bool seal = take(&c, "seal v1 "), ok;
-    if (!seal && !take(&c, "expired v1 "))
+    bool seal = take(&c, "seal v2 "), ok;
+    if (!seal && !take(&c, "expired v2 "))
         return -EBADMSG;
     r->kind = seal ? SEAL_REC_SEAL : SEAL_REC_EXPIRED;
     ok = take_path(&c, r) && take_u64(&c, " seq=", &r->seq) && take_u64(&c, " epoch=", &r->epoch) &&

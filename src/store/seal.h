@@ -9,6 +9,7 @@
 #ifndef LW_STORE_SEAL_H
 #define LW_STORE_SEAL_H
 
+#include <openssl/sha.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,13 +44,29 @@ int seal_key_format(const struct seal_key *key, const char *magic, char *out, si
 /* Parses a key file of the given magic: 0, or -EBADMSG (bad form or check). */
 int seal_key_parse(const char *p, size_t n, const char *magic, struct seal_key *out);
 
-/* The chain of one file: h_0, then h_j = SHA-256(h_{j-1} || u64be(len_j)
- * || line_j) for each line j (without its '\n'). */
+/*
+ * The chain of one file (version 2): per seal segment, the head is
+ * H_k = SHA-256(H_{k-1} || the file's bytes from the last seal's byte
+ * count to this seal's), H_0 = h_0; an empty segment keeps the head. The
+ * segment is hashed as it is fed, one call per write, not per line.
+ */
 struct seal_chain {
-    unsigned char head[SEAL_HASH_BYTES];
-    uint64_t lines, bytes; /* bytes counts each line's '\n' */
+    unsigned char head[SEAL_HASH_BYTES]; /* at the last seal (or h_0) */
+    uint64_t lines, bytes;               /* complete lines fed, bytes with their '\n' */
+    uint64_t seg_bytes;                  /* bytes of the open segment */
+    SHA256_CTX seg;                      /* H_{k-1} || segment so far */
 };
-void seal_chain_line(struct seal_chain *c, const char *line, size_t len);
+/* Starts a chain at head h (h_0, or a seal's head) and counts. */
+void seal_chain_start(struct seal_chain *c, const unsigned char h[SEAL_HASH_BYTES], uint64_t lines,
+                      uint64_t bytes);
+/* Feeds bytes that reached the file; lines counts their '\n'. The caller
+ * keeps a line's start back until its end comes, so that a seal always
+ * falls at a line's end. */
+void seal_chain_feed(struct seal_chain *c, const char *p, size_t n);
+/* The head a seal written now would hold (the chain is unchanged). */
+void seal_chain_peek(const struct seal_chain *c, unsigned char out[SEAL_HASH_BYTES]);
+/* After that seal was written: the next segment starts from its head. */
+void seal_chain_commit(struct seal_chain *c, const unsigned char head[SEAL_HASH_BYTES]);
 
 enum seal_kind { SEAL_REC_SEAL, SEAL_REC_EXPIRED };
 enum seal_why { SEAL_WHY_NUM_LOGS, SEAL_WHY_MAX_AGE, SEAL_WHY_MAX_TOTAL, SEAL_WHY_COUNT };

@@ -96,6 +96,8 @@ static struct seal_file *file_new(const char *path, size_t n)
     f->path_len = n;
     f->hash = store_path_hash(path, n);
     buf_init(&f->partial, 0);
+    static const unsigned char zero[SEAL_HASH_BYTES];
+    seal_chain_start(&f->chain, zero, 0, 0); /* h_0 of a first file */
     return f;
 }
 
@@ -292,26 +294,29 @@ static int sidecar_last(int dir_fd, const char *name, bool fix, struct seal_reco
 
 /* ---- the chain, fed with what reached the file ---- */
 
+/* Complete lines go into the chain at once (one call per write); the
+ * start of a line whose end is not written yet waits in partial, so that
+ * a seal always falls at the end of a line. */
 static int feed(struct seal_file *f, const char *p, size_t n)
 {
-    while (n > 0) {
+    if (n == 0)
+        return 0;
+    if (f->partial.len) {
         const char *nl = memchr(p, '\n', n);
-        if (!nl)
-            return buf_append(&f->partial, p, n);
-        size_t k = (size_t)(nl - p);
-        if (f->partial.len) {
-            int r = buf_append(&f->partial, p, k);
-            if (r < 0)
-                return r;
-            seal_chain_line(&f->chain, f->partial.data, f->partial.len);
-            buf_reset(&f->partial);
-        } else {
-            seal_chain_line(&f->chain, p, k);
-        }
-        p += k + 1;
-        n -= k + 1;
+        size_t k = nl ? (size_t)(nl - p) + 1 : n;
+        int r = buf_append(&f->partial, p, k);
+        if (r < 0 || !nl)
+            return r;
+        seal_chain_feed(&f->chain, f->partial.data, f->partial.len);
+        buf_reset(&f->partial);
+        p += k;
+        n -= k;
     }
-    return 0;
+    const char *last = n ? memrchr(p, '\n', n) : NULL;
+    size_t k = last ? (size_t)(last - p) + 1 : 0;
+    if (k)
+        seal_chain_feed(&f->chain, p, k);
+    return k < n ? buf_append(&f->partial, p + k, n - k) : 0;
 }
 
 void store_seal_wrote(struct store *s, struct store_entry *e, const char *a, size_t alen,
@@ -323,7 +328,8 @@ void store_seal_wrote(struct store *s, struct store_entry *e, const char *a, siz
     size_t na = w < alen ? w : alen, nb = w - na < blen ? w - na : blen;
     int r = feed(f, a, na);
     if (r == 0 && nb == blen && w > na + nb && f->partial.len == 0) {
-        seal_chain_line(&f->chain, b, blen); /* a long line written whole: no copy */
+        seal_chain_feed(&f->chain, b, blen); /* a long line written whole: no copy */
+        seal_chain_feed(&f->chain, "\n", 1);
         return;
     }
     if (r == 0)
@@ -362,14 +368,13 @@ static void state_from(struct seal_file *f, const struct seal_record *rec, bool 
     f->seq = own ? rec->seq : rec->seq + 1;
     memcpy(f->last_tag, rec->tag, SEAL_HASH_BYTES);
     if (own) {
-        memcpy(f->chain.head, rec->head, SEAL_HASH_BYTES);
-        f->chain.lines = f->sealed_lines = rec->lines;
-        f->chain.bytes = rec->bytes;
+        seal_chain_start(&f->chain, rec->head, rec->lines, rec->bytes);
+        f->sealed_lines = rec->lines;
         f->sealed = true;
         f->promised = rec->idle > 0;
         f->sealed_time = (time_t)rec->time;
     } else {
-        memcpy(f->chain.head, rec->tag, SEAL_HASH_BYTES); /* h_0 of the next file */
+        seal_chain_start(&f->chain, rec->tag, 0, 0); /* h_0 of the next file */
     }
 }
 
@@ -469,7 +474,7 @@ static int seal_write(struct store_seal *ss, struct seal_file *f, uint64_t idle,
                               .bytes = f->chain.bytes};
     memcpy(rec.file, f->path, f->path_len + 1);
     rec.file_len = f->path_len;
-    memcpy(rec.head, f->chain.head, SEAL_HASH_BYTES);
+    seal_chain_peek(&f->chain, rec.head);
     memcpy(rec.prev, f->last_tag, SEAL_HASH_BYTES);
     char line[SEAL_LINE_MAX], name[NAME_CAP];
     const char *leaf;
@@ -487,6 +492,7 @@ static int seal_write(struct store_seal *ss, struct seal_file *f, uint64_t idle,
         say_err(s, "writing the seal of", f->path, r);
         return r;
     }
+    seal_chain_commit(&f->chain, rec.head);
     memcpy(f->last_tag, rec.tag, SEAL_HASH_BYTES);
     fam_set(ss, f->path, f->path_len, f->hash, f->seq, rec.tag);
     f->sealed_lines = f->chain.lines;
@@ -518,8 +524,8 @@ void store_seal_rotated(struct store *s, struct store_entry *e)
     if (!f)
         return;
     f->seq++;
-    memcpy(f->chain.head, f->last_tag, SEAL_HASH_BYTES);
-    f->chain.lines = f->chain.bytes = f->sealed_lines = 0;
+    seal_chain_start(&f->chain, f->last_tag, 0, 0);
+    f->sealed_lines = 0;
     f->sealed = false;
     buf_reset(&f->partial);
 }
@@ -533,7 +539,8 @@ int store_seal_rename(int dir_fd, const char *leaf, unsigned from, unsigned to)
     if (r == 0 && renameat(dir_fd, a, dir_fd, b) < 0 && errno != ENOENT)
         r = -errno;
     struct stat st; /* a rotated file's sidecar is read-only, as the file (0440) */
-    if (r == 0 && to > 0 && fstatat(dir_fd, b, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & 0222))
+    if (r == 0 && to > 0 && fstatat(dir_fd, b, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (st.st_mode & 0222))
         (void)fchmodat(dir_fd, b, st.st_mode & 0444, 0);
     return r;
 }

@@ -59,8 +59,11 @@ def stored_lines(store):
     for d, _, files in os.walk(store):
         for f in files:
             if not f.startswith("."):
-                with open(os.path.join(d, f), "rb") as fh:
-                    n += fh.read().count(b"\n")
+                try:
+                    with open(os.path.join(d, f), "rb") as fh:
+                        n += fh.read().count(b"\n")
+                except FileNotFoundError:
+                    pass  # rotated or expired meanwhile: the next look counts it
     return n
 
 

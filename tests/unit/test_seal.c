@@ -277,7 +277,7 @@ static double bench(const char *root, bool seal, int every)
     memset(line, 'x', sizeof(line));
     struct timespec a, b;
     int n = 400000;
-    clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a); /* CPU time: the 2 cores are shared */
     for (int i = 0; i < n; i++) {
         char host[8];
         snprintf(host, sizeof(host), "h%d", i % 20);
@@ -286,7 +286,7 @@ static double bench(const char *root, bool seal, int every)
             store_seal_tick(s, time(NULL) + i); /* a round (with its syncs) per `every` lines */
     }
     store_close(s);
-    clock_gettime(CLOCK_MONOTONIC, &b);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
     return n / ((double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
 }
 
@@ -306,7 +306,8 @@ int main(void)
         snprintf(r3, sizeof(r3), "%s/b3", tmp);
         double off = bench(r1, false, 1 << 30), chain = bench(r2, true, 1 << 30),
                rounds = bench(r3, true, 10000);
-        printf("appends/s of 300-byte lines, 20 files, fsync none: off %.0f; sealing on, chain "
+        printf("appends per CPU second of 300-byte lines, 20 files, fsync none: off %.0f; sealing "
+               "on, chain "
                "only %.0f (-%.1f%%); with a round per 10,000 lines %.0f (-%.1f%%)\n",
                off, chain, 100.0 * (off - chain) / off, rounds, 100.0 * (off - rounds) / off);
     }
