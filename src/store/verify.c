@@ -11,10 +11,11 @@
  * file may hold lines (the unsealed tail). Across everything read, a chain
  * whose last seal promised another (idle > 0) before the newest seal seen
  * is flagged: its tail was cut with its sidecar rolled back.
- * It never writes, and reads .zst files through zstd. It does not check
- * search indexes (TODO(issue 4 point 4)).
+ * It never writes, and reads .zst files through zstd. A search index a
+ * search would use for a file is rebuilt and compared (check_index).
  */
 #include "store/verify.h"
+#include "search/index.h"
 #include "store/store.h"
 
 #include "base/buf.h"
@@ -448,6 +449,61 @@ static int check_file(struct verify_run *v, int dir_fd, const char *name, bool z
     return e;
 }
 
+/* ---- the search index of a file (src/search/index.h) ---- */
+
+static bool block_same(const struct search_index_block *a, const struct search_index_block *b)
+{
+    return a->off == b->off && a->len == b->len && a->hash == b->hash && a->tmin == b->tmin &&
+           a->tmax == b->tmax && a->back == b->back && a->fwd == b->fwd && a->flags == b->flags &&
+           a->nevents == b->nevents && !memcmp(a->types, b->types, sizeof(a->types)) &&
+           !memcmp(a->bloom, b->bloom, sizeof(a->bloom)) && a->keys_len == b->keys_len &&
+           a->exes_len == b->exes_len && a->keys_len <= SEARCH_INDEX_LIST &&
+           a->exes_len <= SEARCH_INDEX_LIST && !memcmp(a->keys, b->keys, a->keys_len) &&
+           !memcmp(a->exes, b->exes, a->exes_len) && a->ncarry == b->ncarry &&
+           a->ncarry <= SEARCH_INDEX_CARRY &&
+           !memcmp(a->carry, b->carry, a->ncarry * sizeof(a->carry[0]));
+}
+
+/* A search index that logward search would use for this file (its blocks
+ * hash as the file's: FIT, or GROWN for a file appended to since) must be
+ * the index of this file: rebuilt and compared block by block, so that a
+ * doctored summary (a bloom, a time range, a type bitmap) cannot make a
+ * search skip the block that holds a record. An index search would refuse
+ * (damaged, stale) hides nothing and is left alone. */
+static void check_index(const struct dirctx *d, const char *name, struct verify_result *r)
+{
+    char path[VERIFY_NAME_MAX + NAME_MAX + 2];
+    snprintf(path, sizeof(path), "%s%s%s", d->shown, *d->shown ? "/" : "", name);
+    struct search_index ix = {0}, fresh = {0};
+    if (search_index_load(path, &ix) < 0)
+        return;
+    uint32_t bad = 0;
+    int fit = search_index_check(path, &ix, &bad), e = 0;
+    if ((fit == SEARCH_INDEX_FIT || fit == SEARCH_INDEX_GROWN) &&
+        (e = search_index_build(path, &fresh)) == 0) {
+        uint32_t i = 0;
+        for (; i < ix.nblocks; i++) {
+            const struct search_index_block *b = &ix.blocks[i];
+            if (fit == SEARCH_INDEX_GROWN &&
+                (b->fwd + 1 >= ix.nblocks || (b->flags & SEARCH_INDEX_OPEN_AT_END)))
+                continue; /* may reach into the bytes added since */
+            if (i >= fresh.nblocks || !block_same(b, &fresh.blocks[i]))
+                break;
+        }
+        if (i < ix.nblocks || (fit == SEARCH_INDEX_FIT &&
+                               (fresh.nblocks != ix.nblocks || fresh.covered != ix.covered)))
+            set(r, VERIFY_TAMPERED, 0, i < ix.nblocks ? ix.blocks[i].off : ix.covered,
+                "its search index (%s%llu) does not describe it from block %u (byte %llu): "
+                "doctored, searches would miss records",
+                SEARCH_INDEX_PREFIX, (unsigned long long)ix.ino, i,
+                (unsigned long long)(i < ix.nblocks ? ix.blocks[i].off : ix.covered));
+    } else if (e < 0) {
+        set(r, VERIFY_ERROR, 0, 0, "rebuilding its search index to compare: %s", strerror(-e));
+    }
+    search_index_free(&ix);
+    search_index_free(&fresh);
+}
+
 /* ---- a family ---- */
 
 static bool path_ok(const struct dirctx *d, const char *leaf, const struct seal_record *rec)
@@ -723,6 +779,7 @@ static int verify_family(struct verify_run *v, const struct dirctx *d, const cha
                 continue;
             file_name(name, sizeof(name), leaf, &ms[i], z);
             check_file(v, d->fd, name, z, &ms[i], h0, r);
+            check_index(d, name, r);
         }
         v->files++;
         if (v->o.progress)

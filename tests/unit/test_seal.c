@@ -8,6 +8,7 @@
  * With LW_SEAL_BENCH=1 it prints appends/s with sealing off and on.
  */
 #include "check.h"
+#include "search/index.h"
 #include "store/seal.h"
 #include "store/store.h"
 #include "store/verify.h"
@@ -260,6 +261,34 @@ static void test_store(const char *tmp)
                     bad);
         CHECK(c[VERIFY_TAMPERED] > 0);
     }
+
+    /* a search index: its own is fine, a doctored one (a bloom bit: a
+     * search would skip the block) is tampering */
+    snprintf(cmd, sizeof(cmd), "rm -rf %s && cp -a %s %s", copy, root, copy);
+    CHECK_INT(system(cmd), 0);
+    char file[700], ipath[800];
+    snprintf(file, sizeof(file), "%s/a/p.log.1", copy);
+    CHECK_INT(search_index_write_for(file), 0);
+    verify_counts(copy, &k0, c, bad, sizeof(bad), NULL);
+    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR], 0);
+    struct search_index ix;
+    uint8_t *enc = NULL;
+    size_t elen = 0;
+    CHECK_INT(search_index_load(file, &ix), 0);
+    CHECK(ix.nblocks > 0);
+    if (ix.nblocks > 0) {
+        ix.blocks[0].bloom[7] ^= 0x10;
+        CHECK_INT(search_index_encode(&ix, &enc, &elen), 0);
+        CHECK_INT(search_index_path(file, ipath, sizeof(ipath)), 0);
+        FILE *f = fopen(ipath, "wb");
+        CHECK(f && fwrite(enc, 1, elen, f) == elen);
+        if (f)
+            fclose(f);
+    }
+    free(enc);
+    search_index_free(&ix);
+    verify_counts(copy, &k0, c, bad, sizeof(bad), NULL);
+    CHECK(c[VERIFY_TAMPERED] > 0 && strstr(bad, "a/p.log.1"));
 }
 
 static double bench(const char *root, bool seal, int every)
