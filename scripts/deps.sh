@@ -10,6 +10,7 @@ packages=(
   libssl-dev                                      # TLS listeners (OpenSSL), SHA-256 of long names
   zlib1g-dev                                      # CRC-32 of the agent queue's entries
   libzstd-dev zstd                                # zstd of rotated store files; zstdcat/zstdgrep in its test
+  libpcre2-dev                                    # logward search --grep REGEX over syslog files
   librelp-dev                                     # RELP listener (rsyslog's reliable protocol)
   audispd-plugins                                 # audisp-remote: the audit client tests drive
   rsyslog rsyslog-relp rsyslog-openssl            # rsyslog as a client (omfwd, omrelp, TLS) and bench peer

@@ -17,24 +17,27 @@ foreach(t report_equivalence)
   endif()
 endforeach()
 
-# The index reader's fuzz target, replayed from its corpus in every build
-# (as tests/fuzz/CMakeLists.txt does for the others).
-if(LW_FUZZ)
-  add_executable(fuzz_search_index fuzz/fuzz_search_index.c)
-  target_compile_options(fuzz_search_index PRIVATE -fsanitize=fuzzer)
-  target_link_options(fuzz_search_index PRIVATE -fsanitize=fuzzer)
-  set(lw_search_fuzz_args -runs=0)
-else()
-  add_executable(fuzz_search_index fuzz/fuzz_search_index.c fuzz/replay.c)
-  set(lw_search_fuzz_args "")
-endif()
-target_link_libraries(fuzz_search_index PRIVATE lw_search)
-add_test(NAME fuzz_replay_search_index
-         COMMAND fuzz_search_index ${lw_search_fuzz_args}
-                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/search_index
-                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/regress/search_index)
+# The index reader's and the syslog line parsers' fuzz targets, replayed
+# from their corpora in every build (as tests/fuzz/CMakeLists.txt does).
+foreach(t search_index search_lines)
+  if(LW_FUZZ)
+    add_executable(fuzz_${t} fuzz/fuzz_${t}.c)
+    target_compile_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
+    target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
+    set(lw_search_fuzz_args -runs=0)
+  else()
+    add_executable(fuzz_${t} fuzz/fuzz_${t}.c fuzz/replay.c)
+    set(lw_search_fuzz_args "")
+  endif()
+  target_link_libraries(fuzz_${t} PRIVATE lw_search)
+  set(dirs ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${t})
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/regress/${t})
+    list(APPEND dirs ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/regress/${t})
+  endif()
+  add_test(NAME fuzz_replay_${t} COMMAND fuzz_${t} ${lw_search_fuzz_args} ${dirs})
+endforeach()
 
-foreach(t search_index)
+foreach(t search_index search_syslog)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.py)
     add_test(NAME integration_${t}
              COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.py)

@@ -19,6 +19,7 @@
 #include "search/format.h"
 #include "search/index.h"
 #include "search/input.h"
+#include "search/lines.h"
 #include "search/query.h"
 #include "search/timewords.h"
 
@@ -124,6 +125,12 @@ static void usage(FILE *f)
           "                            events, matched, and the index's files and blocks\n"
           "                            skipped or scanned\n"
           "       --no-index           scan every file whole, ignoring indexes\n"
+          "\n"
+          "syslog lines (the store's HOST/PROGRAM.log files instead of audit events):\n"
+          "       --program NAME       lines of this program (may be repeated)\n"
+          "       --grep REGEX         lines the PCRE2 pattern matches (the whole line)\n"
+          "                            with -ts/-te and -n; printed as stored (--format\n"
+          "                            json: host and line), ordered by time\n"
           "  -h,  --help               this text\n"
           "\n"
           "Results are ordered by time (whole events, sorted in batches of up to 65536\n"
@@ -295,6 +302,68 @@ static void print_stats(const struct search_run *run, const struct audit_reader 
 #undef STATS_ARGS
 }
 
+/* --program/--grep: stored syslog lines instead of audit events. */
+static int run_lines(struct search_options *o)
+{
+    const struct search_query *q = &o->q;
+    if (search_query_needs_fields(q) || q->ntypes || q->event_id != SEARCH_UNSET ||
+        (o->format_set && o->format != SEARCH_FORMAT_RAW && o->format != SEARCH_FORMAT_JSON)) {
+        cli_error("search: --program and --grep search syslog lines: of the other options only "
+                  "-ts, -te, -n, --format raw|json and --stats apply");
+        return EXIT_TROUBLE;
+    }
+    char err[SEARCH_ERR_MAX];
+    struct search_lines *l = search_lines_new(o, err, sizeof(err));
+    if (!l) {
+        cli_error("search: %s", err);
+        return EXIT_TROUBLE;
+    }
+    const char *fallback = getenv("LOGWARD_STORE");
+    const char *none[] = {isatty(STDIN_FILENO) ? (fallback ? fallback : DEFAULT_STORE) : "-"};
+    const char *const *paths = o->npaths ? o->paths : none;
+    unsigned npaths = o->npaths ? o->npaths : 1;
+    struct search_sources src;
+    int status = EXIT_OK;
+    search_sources_init(&src);
+    for (unsigned i = 0; i < npaths; i++) {
+        int r = search_sources_add_syslog(&src, paths[i], q, o->programs, o->nprograms);
+        if (r < 0) {
+            cli_error("search: %s: %s", paths[i], err_str(r));
+            status = EXIT_TROUBLE;
+        }
+    }
+    bool progress = isatty(STDERR_FILENO) && src.n > 1;
+    for (size_t i = 0; i < src.n; i++) {
+        if (progress)
+            fprintf(stderr, "\rsearch: file %zu of %zu\033[K", i + 1, src.n);
+        int r = search_lines_read(l, src.v[i].path, src.v[i].host);
+        if (r < 0) {
+            cli_error("search: %s: %s", src.v[i].path, err_str(r));
+            status = EXIT_TROUBLE;
+            if (r == -ENOMEM || r == -EPIPE)
+                break;
+        }
+    }
+    if (progress)
+        fputs("\r\033[K", stderr);
+    int r = search_lines_flush(l, STDOUT_FILENO);
+    if (r < 0) {
+        cli_error("search: writing output: %s", err_str(r));
+        status = EXIT_TROUBLE;
+    }
+    const struct search_lines_stats *st = search_lines_stats(l);
+    if (o->stats)
+        fprintf(stderr, "lines %llu matched %llu no_time %llu\n", (unsigned long long)st->lines,
+                (unsigned long long)st->matched, (unsigned long long)st->bad_time);
+    if (status == EXIT_OK && st->matched == 0) {
+        fputs("<no matches>\n", stderr);
+        status = EXIT_NEGATIVE;
+    }
+    search_sources_free(&src);
+    search_lines_free(l);
+    return status;
+}
+
 static int run_search(struct search_options *o)
 {
     struct search_run run = {.o = o};
@@ -398,5 +467,5 @@ int cmd_search(int argc, char **argv)
         puts("logward search (ausearch-compatible options)");
         return EXIT_OK;
     }
-    return run_search(&o);
+    return o.nprograms || o.grep ? run_lines(&o) : run_search(&o);
 }

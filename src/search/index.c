@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #define MAGIC        "LWIDX\r\n\x1a"
 #define HEADER_BYTES 80
@@ -35,7 +34,7 @@
 #define BLOCK_BYTES                                                                                \
     (8 * 5 + 4 * 4 + SEARCH_INDEX_TYPE_BYTES + SEARCH_INDEX_BLOOM + 4 + 2 * SEARCH_INDEX_LIST +    \
      4 + SEARCH_INDEX_CARRY * KEY_BYTES)
-#define STREAM_CHUNK (1u << 20)
+#define STREAM_CHUNK SEARCH_STREAM_CHUNK
 #define FLAG_ZST     1u
 #define BLOOM_HASHES 3
 #define KEYMAP_MIN   1024
@@ -114,72 +113,6 @@ static uint64_t hash_bytes(const void *p, size_t n)
 uint64_t search_index_hash(const void *p, size_t n)
 {
     return hash_bytes(p, n);
-}
-
-/* ---------------------------------------------------------------- stream */
-
-/* The bytes of a file, plain or decompressed, pulled in chunks. */
-struct stream {
-    int fd;
-    bool zst;
-    ZSTD_DStream *z;
-    uint8_t *in;
-    ZSTD_inBuffer ib;
-    size_t last;
-    bool eof;
-};
-
-static int stream_open(struct stream *s, int fd, bool zst)
-{
-    memset(s, 0, sizeof(*s));
-    s->fd = fd;
-    s->zst = zst;
-    if (!zst)
-        return 0;
-    s->z = ZSTD_createDStream();
-    s->in = malloc(STREAM_CHUNK);
-    if (!s->z || !s->in)
-        return -ENOMEM;
-    ZSTD_initDStream(s->z);
-    return 0;
-}
-
-static void stream_close(struct stream *s)
-{
-    ZSTD_freeDStream(s->z);
-    free(s->in);
-}
-
-/* Up to cap bytes into buf; 0 at the end. */
-static ssize_t stream_read(struct stream *s, uint8_t *buf, size_t cap)
-{
-    if (!s->zst) {
-        for (;;) {
-            ssize_t n = read(s->fd, buf, cap);
-            if (n >= 0 || errno != EINTR)
-                return n < 0 ? -errno : n;
-        }
-    }
-    for (;;) {
-        if (s->ib.pos == s->ib.size && !s->eof) {
-            ssize_t n = read(s->fd, s->in, STREAM_CHUNK);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                return -errno;
-            if (n == 0)
-                s->eof = true;
-            s->ib = (ZSTD_inBuffer){s->in, (size_t)n, 0};
-        }
-        if (s->eof && s->ib.pos == s->ib.size)
-            return s->last != 0 ? -EBADMSG : 0;
-        ZSTD_outBuffer ob = {buf, cap, 0};
-        s->last = ZSTD_decompressStream(s->z, &ob, &s->ib);
-        if (ZSTD_isError(s->last))
-            return -EBADMSG;
-        if (ob.pos)
-            return (ssize_t)ob.pos;
-    }
 }
 
 /* --------------------------------------------------------------- tokens */
@@ -448,7 +381,7 @@ static int build_line(struct builder *b, struct audit_collate *c, const char *p,
     return r < 0 ? r : audit_collate_add(c, p, n, &h);
 }
 
-static int build_stream(struct builder *b, struct stream *in, struct audit_collate *c)
+static int build_stream(struct builder *b, struct search_stream *in, struct audit_collate *c)
 {
     size_t cap = STREAM_CHUNK + AUDIT_RECORD_MAX_LINE + 2, len = 0;
     uint8_t *buf = malloc(cap);
@@ -460,7 +393,7 @@ static int build_stream(struct builder *b, struct stream *in, struct audit_colla
     bool skipping = false;
     int r = new_block(b, 0);
     for (ssize_t got = 1; r == 0 && got > 0;) {
-        got = stream_read(in, buf + len, cap - len - 1);
+        got = search_stream_read(in, buf + len, cap - len - 1);
         if (got < 0) {
             r = (int)got;
             break;
@@ -542,14 +475,14 @@ static int build_fd(int fd, bool zst, struct search_index *ix)
     query_all(&b.q);
     b.m = search_matcher_new(&b.q);
     struct audit_collate *c = b.m ? audit_collate_new(NULL, on_built_event, &b) : NULL;
-    struct stream in;
-    int r = c ? stream_open(&in, fd, zst) : -ENOMEM;
+    struct search_stream in;
+    int r = c ? search_stream_open(&in, fd, zst) : -ENOMEM;
     if (r == 0)
         r = build_stream(&b, &in, c);
     if (r == 0)
         r = audit_collate_flush(c);
     if (c)
-        stream_close(&in);
+        search_stream_close(&in);
     audit_collate_free(c);
     search_matcher_free(b.m);
     free(b.keys);
@@ -849,9 +782,9 @@ int search_index_write_for(const char *path)
  * differs, or nblocks when all hash as indexed. */
 static int hash_blocks(int fd, const struct search_index *ix, uint32_t *first_bad)
 {
-    struct stream in;
+    struct search_stream in;
     uint8_t *buf = malloc(STREAM_CHUNK);
-    int r = buf ? stream_open(&in, fd, ix->zst) : -ENOMEM;
+    int r = buf ? search_stream_open(&in, fd, ix->zst) : -ENOMEM;
     if (r < 0) {
         free(buf);
         return r;
@@ -862,7 +795,7 @@ static int hash_blocks(int fd, const struct search_index *ix, uint32_t *first_ba
     hash_init(&hs);
     *first_bad = ix->nblocks;
     while (b < ix->nblocks) {
-        ssize_t got = stream_read(&in, buf, STREAM_CHUNK);
+        ssize_t got = search_stream_read(&in, buf, STREAM_CHUNK);
         if (got <= 0) {
             r = got < 0 ? (int)got : 0;
             *first_bad = b; /* shorter than the index */
@@ -886,7 +819,7 @@ static int hash_blocks(int fd, const struct search_index *ix, uint32_t *first_ba
         }
     }
 done:
-    stream_close(&in);
+    search_stream_close(&in);
     free(buf);
     return r;
 }
@@ -1068,7 +1001,7 @@ struct cursor {
 
 /* Feeds [from, to) of the stream (to = UINT64_MAX: its end) into the reader;
  * ranges come in increasing order, and what lies between them is dropped. */
-static int feed_range(struct stream *in, struct cursor *c, uint64_t from, uint64_t to,
+static int feed_range(struct search_stream *in, struct cursor *c, uint64_t from, uint64_t to,
                       struct audit_reader *reader)
 {
     if (!in->zst)
@@ -1082,7 +1015,7 @@ static int feed_range(struct stream *in, struct cursor *c, uint64_t from, uint64
         }
         if (c->hi >= to)
             return 0;
-        ssize_t got = stream_read(in, c->buf, STREAM_CHUNK);
+        ssize_t got = search_stream_read(in, c->buf, STREAM_CHUNK);
         if (got <= 0)
             return got < 0 ? (int)got : 0;
         c->lo = c->hi;
@@ -1096,8 +1029,8 @@ static int feed_indexed(int fd, const struct search_index *ix, const struct sear
 {
     uint8_t *want = wanted_blocks(ix, q, grown);
     uint8_t *buf = ix->zst ? malloc(STREAM_CHUNK) : NULL;
-    struct stream in;
-    int r = want && (buf || !ix->zst) ? stream_open(&in, fd, ix->zst) : -ENOMEM;
+    struct search_stream in;
+    int r = want && (buf || !ix->zst) ? search_stream_open(&in, fd, ix->zst) : -ENOMEM;
     if (r < 0) {
         free(want);
         free(buf);
@@ -1126,7 +1059,7 @@ static int feed_indexed(int fd, const struct search_index *ix, const struct sear
     }
     if (r == 0) /* what was appended after the index, or a last line without newline */
         r = feed_range(&in, &cur, ix->covered, UINT64_MAX, reader);
-    stream_close(&in);
+    search_stream_close(&in);
     free(want);
     free(buf);
     return r;

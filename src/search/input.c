@@ -99,7 +99,7 @@ static int compare_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-enum list_kind { LIST_FILES, LIST_AUDIT_FILES, LIST_DIRS };
+enum list_kind { LIST_FILES, LIST_AUDIT_FILES, LIST_SYSLOG_FILES, LIST_DIRS };
 
 static bool wanted(const char *dir, const char *name, enum list_kind kind)
 {
@@ -117,6 +117,9 @@ static bool wanted(const char *dir, const char *name, enum list_kind kind)
         return true;
     size_t base;
     rotation_number(name, &base);
+    if (kind == LIST_SYSLOG_FILES)
+        return base > 4 && !strncmp(name + base - 4, ".log", 4) &&
+               !(base == 9 && !strncmp(name, "audit.log", 9));
     return base == 9 && !strncmp(name, "audit.log", 9);
 }
 
@@ -179,7 +182,8 @@ static bool host_selected(const struct search_query *q, const char *host)
     return q->nnodes == 0;
 }
 
-static int add_store(struct search_sources *s, const char *root, const struct search_query *q)
+static int add_store(struct search_sources *s, const char *root, const struct search_query *q,
+                     enum list_kind kind)
 {
     char **hosts, dir[SEARCH_PATH_MAX];
     size_t n;
@@ -189,7 +193,7 @@ static int add_store(struct search_sources *s, const char *root, const struct se
             (size_t)snprintf(dir, sizeof(dir), "%s/%s", root, hosts[i]) >= sizeof(dir))
             continue;
         unsigned group = ++s->next_group;
-        r = add_files_of(s, dir, LIST_AUDIT_FILES, hosts[i], group);
+        r = add_files_of(s, dir, kind, hosts[i], group);
         if (r == -ENOENT || r == -EACCES)
             r = 0; /* a host directory that went away or is not ours to read */
     }
@@ -210,7 +214,26 @@ int search_sources_add(struct search_sources *s, const char *path, const struct 
         return push(s, path, NULL, s->next_group);
     snprintf(mark, sizeof(mark), "%s/" SEARCH_STORE_MARK, path);
     if (stat(mark, &st) == 0)
-        return add_store(s, path, q);
+        return add_store(s, path, q, LIST_AUDIT_FILES);
+    return add_files_of(s, path, LIST_FILES, NULL, s->next_group);
+}
+
+int search_sources_add_syslog(struct search_sources *s, const char *path,
+                              const struct search_query *q, const char *const *programs,
+                              unsigned nprograms)
+{
+    struct stat st;
+    char mark[SEARCH_PATH_MAX];
+    (void)programs, (void)nprograms; /* a store's files are picked by program when read */
+    if (!strcmp(path, "-"))
+        return push(s, path, NULL, s->next_group);
+    if (stat(path, &st) < 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return push(s, path, NULL, s->next_group);
+    snprintf(mark, sizeof(mark), "%s/" SEARCH_STORE_MARK, path);
+    if (stat(mark, &st) == 0)
+        return add_store(s, path, q, LIST_SYSLOG_FILES);
     return add_files_of(s, path, LIST_FILES, NULL, s->next_group);
 }
 
@@ -291,4 +314,56 @@ int search_source_read(const struct search_source *src, struct audit_reader *rea
         r = audit_reader_finish(reader);
     close(fd);
     return r;
+}
+
+int search_stream_open(struct search_stream *s, int fd, bool zst)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = fd;
+    s->zst = zst;
+    if (!zst)
+        return 0;
+    s->z = ZSTD_createDStream();
+    s->in = malloc(SEARCH_STREAM_CHUNK);
+    if (!s->z || !s->in)
+        return -ENOMEM;
+    ZSTD_initDStream(s->z);
+    return 0;
+}
+
+void search_stream_close(struct search_stream *s)
+{
+    ZSTD_freeDStream(s->z);
+    free(s->in);
+}
+
+ssize_t search_stream_read(struct search_stream *s, uint8_t *buf, size_t cap)
+{
+    if (!s->zst) {
+        for (;;) {
+            ssize_t n = read(s->fd, buf, cap);
+            if (n >= 0 || errno != EINTR)
+                return n < 0 ? -errno : n;
+        }
+    }
+    for (;;) {
+        if (s->ib.pos == s->ib.size && !s->eof) {
+            ssize_t n = read(s->fd, s->in, SEARCH_STREAM_CHUNK);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return -errno;
+            if (n == 0)
+                s->eof = true;
+            s->ib = (ZSTD_inBuffer){s->in, (size_t)n, 0};
+        }
+        if (s->eof && s->ib.pos == s->ib.size)
+            return s->last != 0 ? -EBADMSG : 0;
+        ZSTD_outBuffer ob = {buf, cap, 0};
+        s->last = ZSTD_decompressStream(s->z, &ob, &s->ib);
+        if (ZSTD_isError(s->last))
+            return -EBADMSG;
+        if (ob.pos)
+            return (ssize_t)ob.pos;
+    }
 }

@@ -64,6 +64,8 @@ enum opt_id {
     O_VERSION,
     O_LINE_BUFFERED,
     O_NO_INDEX,
+    O_PROGRAM,
+    O_GREP,
 };
 
 struct opt {
@@ -105,6 +107,8 @@ static const struct opt opts[] = {
     {"-v", "--version", O_VERSION, false},
     {"-l", "--line-buffered", O_LINE_BUFFERED, false},
     {NULL, "--no-index", O_NO_INDEX, false},
+    {NULL, "--program", O_PROGRAM, true},
+    {NULL, "--grep", O_GREP, true},
 };
 
 static const struct {
@@ -374,6 +378,14 @@ static int apply(struct parse_state *ps, const struct opt *op, const char *name,
         return 0;
     case O_NO_INDEX:
         o->no_index = true;
+        return 0;
+    case O_PROGRAM:
+        if (o->nprograms == SEARCH_MAX_PROGRAMS)
+            return bad(ps, "%s: more than %s programs", name, "64");
+        o->programs[o->nprograms++] = v;
+        return 0;
+    case O_GREP:
+        o->grep = v;
         return 0;
     }
     return 0;

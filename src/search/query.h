@@ -21,10 +21,11 @@
 #include <stdint.h>
 #include <time.h>
 
-#define SEARCH_MAX_TYPES 256 /* -m values */
-#define SEARCH_MAX_NODES 256 /* -n values */
-#define SEARCH_MAX_PATHS 4096
-#define SEARCH_ERR_MAX   512 /* bytes of an option error message */
+#define SEARCH_MAX_TYPES    256 /* -m values */
+#define SEARCH_MAX_NODES    256 /* -n values */
+#define SEARCH_MAX_PATHS    4096
+#define SEARCH_MAX_PROGRAMS 64  /* --program values */
+#define SEARCH_ERR_MAX      512 /* bytes of an option error message */
 
 enum search_format {
     SEARCH_FORMAT_DEFAULT, /* ausearch's: "----", "time->DATE", records last first */
@@ -62,6 +63,10 @@ struct search_options {
     bool format_set;
     bool local_names, utc, quiet, stats, help, version, line_buffered;
     bool no_index; /* --no-index: scan every file whole */
+    /* syslog lines (search/lines): --program (repeated) and --grep */
+    unsigned nprograms;
+    const char *programs[SEARCH_MAX_PROGRAMS];
+    const char *grep;
     unsigned npaths;
     const char *paths[SEARCH_MAX_PATHS]; /* PATH arguments and -if, borrowed */
 };
