@@ -24,6 +24,8 @@
 #include "search/timewords.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,7 +42,8 @@
 struct pending {
     int64_t sec;
     uint32_t msec, serial;
-    uint64_t seq; /* arrival order, for a stable sort */
+    uint32_t group; /* the source group (store host), ties between hosts */
+    uint64_t seq;   /* arrival order, for a stable sort */
     size_t off, len;
 };
 
@@ -53,6 +56,8 @@ struct search_run {
     struct pending *pend;
     size_t npend, cappend;
     uint64_t seq, matched;
+    uint32_t group; /* of the source being read */
+    bool hold;      /* keep every result (threads: merged at the end) */
     int write_error;
     struct search_index_stats ix;
     struct search_drop drop; /* events an index read brings in part */
@@ -160,6 +165,8 @@ static int compare_pending(const void *a, const void *b)
         return x->msec < y->msec ? -1 : 1;
     if (x->serial != y->serial)
         return x->serial < y->serial ? -1 : 1;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -251,11 +258,11 @@ static int on_event(const struct audit_event *ev, void *arg)
     int r = format_event(run, ev);
     if (r < 0)
         return r;
-    run->pend[run->npend++] =
-        (struct pending){ev->sec, ev->msec, ev->serial, run->seq++, off, run->out.len - off};
+    run->pend[run->npend++] = (struct pending){ev->sec,    ev->msec, ev->serial,        run->group,
+                                               run->seq++, off,      run->out.len - off};
     run->matched++;
-    if (run->o->line_buffered || run->npend >= SEARCH_ORDER_EVENTS ||
-        run->out.len >= SEARCH_ORDER_BYTES)
+    if (!run->hold && (run->o->line_buffered || run->npend >= SEARCH_ORDER_EVENTS ||
+                       run->out.len >= SEARCH_ORDER_BYTES))
         flush_ordered(run);
     return run->write_error;
 }
@@ -268,12 +275,9 @@ static void on_bad_line(void *arg, const char *source, uint64_t line_no, uint64_
                   (unsigned long long)offset, err_str(code));
 }
 
-static void print_stats(const struct search_run *run, const struct audit_reader *reader,
-                        const struct audit_collate *c)
+static void print_stats(const struct search_run *run, const struct audit_reader_stats *rs,
+                        const struct audit_collate_stats *cs, const struct search_matcher_stats *ms)
 {
-    const struct audit_reader_stats *rs = audit_reader_stats(reader);
-    const struct audit_collate_stats *cs = audit_collate_stats(c);
-    const struct search_matcher_stats *ms = search_matcher_stats(run->matcher);
     const struct search_index_stats *ix = &run->ix;
 #define STATS_ARGS                                                                                 \
     (unsigned long long)rs->bytes, (unsigned long long)rs->records,                                \
@@ -364,6 +368,192 @@ static int run_lines(struct search_options *o)
     return status;
 }
 
+/* ----------------------------------------------------------- threads */
+
+/* A store's hosts are read on SEARCH_THREADS threads at most (one host at a
+ * time each, as its own stream); every result is kept and all are ordered
+ * by time together at the end, so the output is what one thread would
+ * print (in one ordering batch). */
+#define SEARCH_THREADS 8
+
+struct worker {
+    struct search_run run;
+    struct audit_collate *c;
+    struct audit_reader *reader;
+    const struct search_sources *src;
+    const size_t *group_start; /* source index where each group starts */
+    size_t ngroups;
+    atomic_size_t *next;
+    int status;
+};
+
+static void work(struct worker *w);
+
+static void *worker_main(void *arg)
+{
+    work(arg);
+    search_format_thread_end(); /* this thread's field array */
+    return NULL;
+}
+
+static void work(struct worker *w)
+{
+    const struct search_options *o = w->run.o;
+    for (size_t g; (g = atomic_fetch_add(w->next, 1)) < w->ngroups;) {
+        for (size_t i = w->group_start[g]; i < w->group_start[g + 1]; i++) {
+            const struct search_source *s = &w->src->v[i];
+            w->run.group = s->group;
+            int r = o->no_index
+                        ? search_source_read(s, w->reader)
+                        : search_index_feed(s->path, &o->q, w->reader, &w->run.ix, &w->run.drop);
+            if (r < 0) {
+                cli_error("search: %s: %s", s->path, err_str(r));
+                w->status = EXIT_TROUBLE;
+                if (r == -ENOMEM)
+                    return;
+            }
+        }
+        if (audit_collate_flush(w->c) < 0) {
+            w->status = EXIT_TROUBLE;
+            return;
+        }
+    }
+    return;
+}
+
+struct merged {
+    const struct pending *p;
+    const char *base;
+};
+
+static int compare_merged(const void *a, const void *b)
+{
+    return compare_pending(((const struct merged *)a)->p, ((const struct merged *)b)->p);
+}
+
+static void add_stats(struct audit_reader_stats *rs, struct audit_collate_stats *cs,
+                      struct search_matcher_stats *ms, struct search_index_stats *ix,
+                      const struct worker *w)
+{
+    const struct audit_reader_stats *r = audit_reader_stats(w->reader);
+    const struct audit_collate_stats *c = audit_collate_stats(w->c);
+    const struct search_matcher_stats *m = search_matcher_stats(w->run.matcher);
+    rs->bytes += r->bytes, rs->records += r->records, rs->not_audit += r->not_audit;
+    rs->malformed += r->malformed;
+    cs->events += c->events, cs->late_records += c->late_records;
+    ms->tested += m->tested, ms->matched += m->matched;
+    const struct search_index_stats *x = &w->run.ix;
+    ix->files_indexed += x->files_indexed, ix->files_plain += x->files_plain;
+    ix->files_stale += x->files_stale, ix->files_grown += x->files_grown;
+    ix->blocks += x->blocks, ix->blocks_skipped += x->blocks_skipped;
+    ix->blocks_scanned += x->blocks_scanned, ix->bytes_skipped += x->bytes_skipped;
+}
+
+static void free_worker(struct worker *w)
+{
+    audit_reader_free(w->reader);
+    audit_collate_free(w->c);
+    audit_normalizer_free(w->run.norm);
+    search_matcher_free(w->run.matcher);
+    free(w->run.pend);
+    search_drop_free(&w->run.drop);
+    buf_free(&w->run.out);
+    buf_free(&w->run.write);
+}
+
+/* Reads src on n threads, writes the ordered results through main_run, and
+ * sums the counters. Returns an exit status. */
+static int search_threaded(struct search_run *main_run, const struct search_sources *src,
+                           const size_t *group_start, size_t ngroups, unsigned n,
+                           const struct audit_normalize_options *nopt)
+{
+    struct worker w[SEARCH_THREADS];
+    pthread_t tid[SEARCH_THREADS];
+    atomic_size_t next = 0;
+    int status = EXIT_OK;
+    unsigned started = 0;
+    memset(w, 0, sizeof(w));
+    for (unsigned k = 0; k < n; k++) {
+        struct worker *x = &w[k];
+        x->run.o = main_run->o;
+        x->run.hold = true;
+        buf_init(&x->run.out, 0);
+        buf_init(&x->run.write, 0);
+        x->run.matcher = search_matcher_new(&main_run->o->q);
+        x->run.norm = audit_normalizer_new(nopt);
+        x->c = audit_collate_new(NULL, on_event, &x->run);
+        x->reader = x->c ? audit_reader_new(x->c, on_bad_line, &x->run) : NULL;
+        x->src = src, x->group_start = group_start, x->ngroups = ngroups, x->next = &next;
+        if (!x->run.matcher || !x->run.norm || !x->reader) {
+            status = EXIT_TROUBLE;
+            break;
+        }
+    }
+    for (unsigned k = 0; status == EXIT_OK && k < n; k++, started++)
+        if (pthread_create(&tid[k], NULL, worker_main, &w[k]) != 0) {
+            status = EXIT_TROUBLE;
+            break;
+        }
+    for (unsigned k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+    size_t total = 0;
+    for (unsigned k = 0; k < n; k++) {
+        total += w[k].run.npend;
+        if (w[k].status != EXIT_OK)
+            status = w[k].status;
+    }
+    struct merged *all =
+        status == EXIT_OK || total ? malloc((total ? total : 1) * sizeof(*all)) : NULL;
+    if (!all) {
+        cli_error("search: out of memory");
+        status = EXIT_TROUBLE;
+    } else {
+        size_t m = 0;
+        for (unsigned k = 0; k < n; k++)
+            for (size_t i = 0; i < w[k].run.npend; i++)
+                all[m++] = (struct merged){&w[k].run.pend[i], w[k].run.out.data};
+        if (m)
+            qsort(all, m, sizeof(*all), compare_merged);
+        for (size_t i = 0; i < m && !main_run->write_error; i++) {
+            if (buf_append(&main_run->write, all[i].base + all[i].p->off, all[i].p->len) < 0)
+                main_run->write_error = -ENOMEM;
+            if (main_run->write.len >= (1u << 20)) {
+                write_all(main_run, main_run->write.data, main_run->write.len);
+                buf_reset(&main_run->write);
+            }
+        }
+        write_all(main_run, main_run->write.data, main_run->write.len);
+        buf_reset(&main_run->write);
+        main_run->matched = m;
+        free(all);
+    }
+    struct audit_reader_stats rs = {0};
+    struct audit_collate_stats cs = {0};
+    struct search_matcher_stats ms = {0};
+    for (unsigned k = 0; k < n; k++) {
+        if (w[k].reader)
+            add_stats(&rs, &cs, &ms, &main_run->ix, &w[k]);
+        free_worker(&w[k]);
+    }
+    if (main_run->o->stats)
+        print_stats(main_run, &rs, &cs, &ms);
+    return status;
+}
+
+/* How many threads: one per store host up to the cores (and the bound);
+ * 1 for a single stream, -l, or LOGWARD_SEARCH_THREADS=1. */
+static unsigned thread_count(const struct search_options *o, size_t ngroups)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("LOGWARD_SEARCH_THREADS");
+    long n = env ? strtol(env, NULL, 10) : cores;
+    if (n > SEARCH_THREADS)
+        n = SEARCH_THREADS;
+    if (n > (long)ngroups)
+        n = (long)ngroups;
+    return o->line_buffered || n < 2 ? 1 : (unsigned)n;
+}
+
 static int run_search(struct search_options *o)
 {
     struct search_run run = {.o = o};
@@ -399,6 +589,21 @@ static int run_search(struct search_options *o)
     }
     if (o->format == SEARCH_FORMAT_CSV)
         write_all(&run, SEARCH_CSV_HEADER, strlen(SEARCH_CSV_HEADER));
+    size_t ngroups = 0, *group_start = malloc((src.n + 1) * sizeof(*group_start));
+    for (size_t i = 0; group_start && i < src.n; i++)
+        if (i == 0 || src.v[i].group != src.v[i - 1].group)
+            group_start[ngroups++] = i;
+    unsigned nthreads =
+        group_start && !(src.n && !strcmp(src.v[0].path, "-")) ? thread_count(o, ngroups) : 1;
+    if (nthreads > 1) {
+        group_start[ngroups] = src.n;
+        int st = search_threaded(&run, &src, group_start, ngroups, nthreads, &nopt);
+        status = st != EXIT_OK ? st : status;
+        free(group_start);
+        search_sources_free(&src);
+        goto finish;
+    }
+    free(group_start);
     bool progress = isatty(STDERR_FILENO) && src.n > 1;
     for (size_t i = 0; i < src.n && !run.write_error; i++) {
         if (i && src.v[i].group != src.v[i - 1].group && audit_collate_flush(c) < 0)
@@ -406,6 +611,7 @@ static int run_search(struct search_options *o)
         if (progress) /* on a terminal only: file i of n, matched so far */
             fprintf(stderr, "\rsearch: file %zu of %zu, %llu matched\033[K", i + 1, src.n,
                     (unsigned long long)run.matched);
+        run.group = src.v[i].group;
         int r = o->no_index || !strcmp(src.v[i].path, "-")
                     ? search_source_read(&src.v[i], reader)
                     : search_index_feed(src.v[i].path, &o->q, reader, &run.ix, &run.drop);
@@ -425,12 +631,14 @@ static int run_search(struct search_options *o)
     if (!run.write_error && audit_collate_flush(c) < 0 && !run.write_error)
         status = EXIT_TROUBLE;
     flush_ordered(&run);
+    if (o->stats)
+        print_stats(&run, audit_reader_stats(reader), audit_collate_stats(c),
+                    search_matcher_stats(run.matcher));
+finish:
     if (run.write_error) {
         cli_error("search: writing output: %s", strerror(-run.write_error));
         status = EXIT_TROUBLE;
     }
-    if (o->stats)
-        print_stats(&run, reader, c);
     if (status == EXIT_OK && run.matched == 0) {
         fputs("<no matches>\n", stderr);
         status = EXIT_NEGATIVE;

@@ -25,6 +25,12 @@ static _Thread_local struct audit_field *fields;
 
 #define FORMAT_NAME_CACHE 64 /* ids whose local names are remembered */
 
+void search_format_thread_end(void)
+{
+    free(fields);
+    fields = NULL;
+}
+
 static int parse(const struct audit_event *ev, uint32_t i)
 {
     if (!fields && !(fields = calloc(AUDIT_RECORD_MAX_FIELDS, sizeof(*fields))))
@@ -40,7 +46,7 @@ static bool name_is(const char *line, const struct audit_field *f, const char *s
     return f->name_len == strlen(s) && !memcmp(line + f->name_off, s, f->name_len);
 }
 
-#define AUDIT_EXECVE_TYPE 1309
+#define AUDIT_EXECVE_TYPE  1309
 #define AUDIT_SYSCALL_TYPE 1300
 
 /* a0, a1, ... */
@@ -149,12 +155,15 @@ static const char *local_name(int kind, unsigned long id)
             return cache[i].known ? cache[i].name : NULL;
     unsigned slot = next++ % FORMAT_NAME_CACHE;
     const char *n = NULL;
+    char tmp[1024]; /* reentrant look-ups: search reads hosts on several threads */
     if (kind == 'u') {
-        struct passwd *pw = getpwuid((uid_t)id);
-        n = pw ? pw->pw_name : NULL;
+        struct passwd pw, *res = NULL;
+        if (getpwuid_r((uid_t)id, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+            n = res->pw_name;
     } else {
-        struct group *gr = getgrgid((gid_t)id);
-        n = gr ? gr->gr_name : NULL;
+        struct group gr, *res = NULL;
+        if (getgrgid_r((gid_t)id, &gr, tmp, sizeof(tmp), &res) == 0 && res)
+            n = res->gr_name;
     }
     cache[slot].kind = kind, cache[slot].id = id, cache[slot].known = n != NULL;
     snprintf(cache[slot].name, sizeof(cache[slot].name), "%s", n ? n : "");

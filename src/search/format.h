@@ -23,6 +23,9 @@
  * ausearch does), else left as numbers. 0 or -ENOMEM/-E2BIG. */
 int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_t i,
                             bool local_names);
+/* Frees the calling thread's field array (a thread that formatted calls it
+ * before it ends). */
+void search_format_thread_end(void);
 /* Appends one CSV line for ev (columns of SEARCH_CSV_HEADER). */
 int search_format_csv(struct buf *b, const struct audit_event *ev);
 
