@@ -109,6 +109,9 @@ int cmd_verify(int argc, char **argv)
             fputs("usage: logward verify [--key FILE] [--format text|json] PATH...\n"
                   "Checks files, a host directory or a whole store against their seals.\n"
                   "Without --key only the hash chains are checked, not the seals' tags.\n"
+                  "Given a store (or a directory of one), also its key file and manifest\n"
+                  "(families deleted, tails cut back); search indexes are rebuilt and\n"
+                  "compared where logward search would use them.\n"
                   "exit status: 0 clean (an unsealed tail is not tampering), 1 tampered,\n"
                   "2 usage or I/O error\n",
                   c == 'h' ? stdout : stderr);
