@@ -45,6 +45,25 @@ static bool name_is(const char *line, const struct audit_field *f, const char *s
 {
     return f->name_len == strlen(s) && !memcmp(line + f->name_off, s, f->name_len);
 }
+#define NAME_IS(line, f, lit)                                                                      \
+    ((f)->name_len == sizeof(lit) - 1 && !memcmp((line) + (f)->name_off, lit, sizeof(lit) - 1))
+
+/* name_is over a table, the lengths compared first. */
+struct name {
+    const char *s;
+    size_t n;
+};
+#define NAME(lit)                                                                                  \
+    {                                                                                              \
+        lit, sizeof(lit) - 1                                                                       \
+    }
+static bool name_in(const char *line, const struct audit_field *f, const struct name *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (f->name_len == v[i].n && !memcmp(line + f->name_off, v[i].s, v[i].n))
+            return true;
+    return false;
+}
 
 #define AUDIT_EXECVE_TYPE  1309
 #define AUDIT_SYSCALL_TYPE 1300
@@ -59,18 +78,19 @@ static bool is_arg(const char *line, const struct audit_field *f)
 /* Fields whose unquoted values are hex-encoded strings. */
 static bool is_encoded_string(const char *line, const struct audit_field *f, int type)
 {
-    static const char *const names[] = {"proctitle", "exe", "comm", "cwd",  "name", "acct",
-                                        "cmd",       "key", "data", "path", "old",  "new"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (name_is(line, f, names[i]))
-            return true;
+    static const struct name names[] = {NAME("proctitle"), NAME("exe"),  NAME("comm"), NAME("cwd"),
+                                        NAME("name"),      NAME("acct"), NAME("cmd"),  NAME("key"),
+                                        NAME("data"),      NAME("path"), NAME("old"),  NAME("new")};
+    if (name_in(line, f, names, sizeof(names) / sizeof(names[0])))
+        return true;
     return type == AUDIT_EXECVE_TYPE && is_arg(line, f); /* EXECVE's a0..: SYSCALL's are numbers */
 }
 
 /* The ENRICHED value for field f ("uid" -> UID="root"), or NULL. */
-static const struct audit_field *enriched_of(const char *line, const struct audit_field *f, int n)
+static const struct audit_field *enriched_of(const char *line, const struct audit_field *f,
+                                             int first, int n)
 {
-    for (int k = 0; k < n; k++) {
+    for (int k = first; k < n; k++) {
         const struct audit_field *e = &fields[k];
         if (e->part != AUDIT_PART_ENRICHED || e->name_len != f->name_len)
             continue;
@@ -104,9 +124,9 @@ static int put_value(struct buf *b, const char *line, const struct audit_field *
         b->len += n / 2;
         return 0;
     }
-    if (name_is(line, f, "arch") && audit_tables_arch_name(arch))
+    if (NAME_IS(line, f, "arch") && audit_tables_arch_name(arch))
         return buf_append_str(b, audit_tables_arch_name(arch));
-    if (name_is(line, f, "syscall")) {
+    if (NAME_IS(line, f, "syscall")) {
         const char *s = audit_tables_syscall_name(arch, atoi(v));
         if (s)
             return buf_append_str(b, s);
@@ -117,7 +137,7 @@ static int put_value(struct buf *b, const char *line, const struct audit_field *
 static uint32_t arch_of(const char *line, int n)
 {
     for (int k = 0; k < n; k++)
-        if (fields[k].part != AUDIT_PART_ENRICHED && name_is(line, &fields[k], "arch"))
+        if (fields[k].part != AUDIT_PART_ENRICHED && NAME_IS(line, &fields[k], "arch"))
             return (uint32_t)strtoul(line + fields[k].value_off, NULL, 16);
     return 0;
 }
@@ -125,17 +145,15 @@ static uint32_t arch_of(const char *line, int n)
 /* Fields holding a user or group id, as ausearch -i names them. */
 static int id_kind(const char *line, const struct audit_field *f)
 {
-    static const char *const uids[] = {"uid",      "auid",     "euid",  "suid",     "fsuid",
-                                       "ouid",     "iuid",     "sauid", "loginuid", "old-auid",
-                                       "old-ouid", "new-auid", "id"};
-    static const char *const gids[] = {"gid", "egid", "sgid", "fsgid", "ogid", "igid", "new-gid"};
-    for (size_t i = 0; i < sizeof(uids) / sizeof(uids[0]); i++)
-        if (name_is(line, f, uids[i]))
-            return 'u';
-    for (size_t i = 0; i < sizeof(gids) / sizeof(gids[0]); i++)
-        if (name_is(line, f, gids[i]))
-            return 'g';
-    return 0;
+    static const struct name uids[] = {
+        NAME("uid"),      NAME("auid"),     NAME("euid"),  NAME("suid"),     NAME("fsuid"),
+        NAME("ouid"),     NAME("iuid"),     NAME("sauid"), NAME("loginuid"), NAME("old-auid"),
+        NAME("old-ouid"), NAME("new-auid"), NAME("id")};
+    static const struct name gids[] = {NAME("gid"),  NAME("egid"), NAME("sgid"),   NAME("fsgid"),
+                                       NAME("ogid"), NAME("igid"), NAME("new-gid")};
+    if (name_in(line, f, uids, sizeof(uids) / sizeof(uids[0])))
+        return 'u';
+    return name_in(line, f, gids, sizeof(gids) / sizeof(gids[0])) ? 'g' : 0;
 }
 
 /* This machine's name for an id (getpwuid/getgrgid, remembered), or NULL. */
@@ -187,9 +205,11 @@ static const char *date_of(int64_t sec)
 
 static int put_number(struct buf *b, uint64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
-    return buf_append(b, tmp, (size_t)n);
+    char tmp[24], *p = tmp + sizeof(tmp);
+    do
+        *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_t i,
@@ -213,24 +233,26 @@ int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_
     rc = rc ? rc : buf_append(b, " msg=audit(", 11);
     rc = rc ? rc : buf_append_str(b, date_of(ev->sec));
     if (rc == 0) {
-        char tmp[32];
-        int k = snprintf(tmp, sizeof(tmp), ".%03u:", ev->msec);
-        rc = buf_append(b, tmp, (size_t)k);
+        char tmp[5] = {'.', (char)('0' + ev->msec / 100 % 10), (char)('0' + ev->msec / 10 % 10),
+                       (char)('0' + ev->msec % 10), ':'};
+        rc = buf_append(b, tmp, sizeof(tmp));
     }
     rc = rc ? rc : put_number(b, ev->serial);
     rc = rc ? rc : buf_append(b, ") :", 3);
     uint32_t arch = arch_of(line, n);
     bool in_msg = false;
-    for (int k = 0; rc == 0 && k < n; k++) {
+    int first_enriched = 0; /* the ENRICHED fields come last */
+    while (first_enriched < n && fields[first_enriched].part != AUDIT_PART_ENRICHED)
+        first_enriched++;
+    for (int k = 0; rc == 0 && k < first_enriched; k++) {
         const struct audit_field *f = &fields[k];
-        if (f->part == AUDIT_PART_ENRICHED)
-            continue;
         bool msg = f->part == AUDIT_PART_MSG;
         rc = msg && !in_msg ? buf_append(b, " msg='", 6) : buf_append(b, " ", 1);
         in_msg = msg;
         rc = rc ? rc : buf_append(b, line + f->name_off, f->name_len);
         rc = rc ? rc : buf_append(b, "=", 1);
-        const struct audit_field *e = rc == 0 ? enriched_of(line, f, n) : NULL;
+        const struct audit_field *e =
+            rc == 0 && first_enriched < n ? enriched_of(line, f, first_enriched, n) : NULL;
         const char *local = NULL;
         int kind = !e && local_names && f->kind == AUDIT_VALUE_PLAIN ? id_kind(line, f) : 0;
         char unknown[40];

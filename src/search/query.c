@@ -683,6 +683,8 @@ static bool span_is(struct search_span s, const char *lit)
     size_t n = strlen(lit);
     return s.n == n && !memcmp(s.p, lit, n);
 }
+/* The same for a string literal: its length known at compile time. */
+#define SPAN_IS(s, lit) ((s).n == sizeof(lit) - 1 && !memcmp((s).p, lit, sizeof(lit) - 1))
 
 /* The value of a field as ausearch reads it: quoted text as is, unquoted
  * hex decoded (into the scratch buffer, reserved for the whole event). */
@@ -791,21 +793,21 @@ static void take_field(struct search_matcher *m, enum record_class rc, const cha
     struct search_span raw = {line + f->value_off, f->value_len};
 #define FIRST(bit) ((want & (bit)) && !(*seen & (bit)) && (*seen |= (bit)))
     if (f->part == AUDIT_PART_ENRICHED) {
-        if (span_is(name, "UID"))
+        if (SPAN_IS(name, "UID"))
             it->uid_name = raw;
-        else if (span_is(name, "EUID"))
+        else if (SPAN_IS(name, "EUID"))
             it->euid_name = raw;
-        else if (span_is(name, "AUID"))
+        else if (SPAN_IS(name, "AUID"))
             it->auid_name = raw;
         return;
     }
-    if (span_is(name, "pid")) {
+    if (SPAN_IS(name, "pid")) {
         if (FIRST(I_PID))
             it->pid = number_of(raw, false);
-    } else if (span_is(name, "ppid")) {
+    } else if (SPAN_IS(name, "ppid")) {
         if (FIRST(I_PPID))
             it->ppid = number_of(raw, false);
-    } else if (span_is(name, "uid")) {
+    } else if (SPAN_IS(name, "uid")) {
         /* user-space records: a later uid= (in msg='...') is the one meant */
         if ((want & I_UID) && (rc == RC_USER || rc == RC_USER_AVC || FIRST(I_UID))) {
             /* TTY, INTEGRITY: ausearch reads " uid=" one byte short, from '=' */
@@ -813,64 +815,64 @@ static void take_field(struct search_matcher *m, enum record_class rc, const cha
             it->uid = short_read ? 0 : number_of(raw, true);
             it->uid_unnamed = rc == RC_DAEMON;
         }
-    } else if (span_is(name, "euid")) {
+    } else if (SPAN_IS(name, "euid")) {
         if (FIRST(I_EUID))
             it->euid = number_of(raw, true);
-    } else if (span_is(name, "auid") || span_is(name, "loginuid")) {
+    } else if (SPAN_IS(name, "auid") || SPAN_IS(name, "loginuid")) {
         /* LOGIN: the new auid is the last one written */
         if ((want & I_AUID) && (rc == RC_LOGIN || FIRST(I_AUID)))
             it->auid = number_of(raw, true);
-    } else if (span_is(name, "ses")) {
+    } else if (SPAN_IS(name, "ses")) {
         if ((want & I_SES) && (rc == RC_LOGIN || FIRST(I_SES)))
             it->ses = number_of(raw, true);
-    } else if (span_is(name, "tty")) {
+    } else if (SPAN_IS(name, "tty")) {
         if (FIRST(I_TTY))
             it->terminal = raw;
-    } else if (span_is(name, "terminal")) {
+    } else if (SPAN_IS(name, "terminal")) {
         if (FIRST(I_TERMINAL))
             it->terminal = raw;
-    } else if (span_is(name, "comm")) {
+    } else if (SPAN_IS(name, "comm")) {
         if (FIRST(I_COMM))
             it->comm = value_of(m, line, f);
-    } else if (span_is(name, "exe")) {
+    } else if (SPAN_IS(name, "exe")) {
         if (FIRST(I_EXE))
             it->exe = value_of(m, line, f);
-    } else if (span_is(name, "key")) {
+    } else if (SPAN_IS(name, "key")) {
         if (FIRST(I_KEY) && f->kind != AUDIT_VALUE_NULL)
             add_keys(it, value_of(m, line, f));
-    } else if (span_is(name, "syscall")) {
+    } else if (SPAN_IS(name, "syscall")) {
         if (FIRST(I_SYSCALL))
             it->syscall = number_of(raw, false);
-    } else if (span_is(name, "success")) {
+    } else if (SPAN_IS(name, "success")) {
         if (rc == RC_SYSCALL) /* ausearch compares the text: "yes" quoted is not yes */
-            it->success = f->kind == AUDIT_VALUE_PLAIN && span_is(raw, "yes");
-    } else if (span_is(name, "res") || span_is(name, "result")) {
+            it->success = f->kind == AUDIT_VALUE_PLAIN && SPAN_IS(raw, "yes");
+    } else if (SPAN_IS(name, "res") || SPAN_IS(name, "result")) {
         if (want & I_RES_WORD)
             it->success = !(raw.n >= 6 && !memcmp(raw.p, "failed", 6));
-        else if ((want & I_RES_NUM) && span_is(name, "res"))
+        else if ((want & I_RES_NUM) && SPAN_IS(name, "res"))
             it->success = number_of(raw, false) == 1;
-    } else if (span_is(name, "hostname")) {
+    } else if (SPAN_IS(name, "hostname")) {
         if (FIRST(I_HOSTNAME)) {
             it->host = raw;
             *had_host = true;
         }
-    } else if (span_is(name, "addr")) {
+    } else if (SPAN_IS(name, "addr")) {
         if (rc == RC_DAEMON_CONN) {
             const char *colon = memchr(raw.p, ':', raw.n);
             it->host = (struct search_span){raw.p, colon ? (size_t)(colon - raw.p) : raw.n};
         } else if ((want & I_HOSTNAME) && *had_host && span_is(it->host, "?")) {
             it->host = raw;
         }
-    } else if (span_is(name, "cwd")) {
+    } else if (SPAN_IS(name, "cwd")) {
         if ((want & I_CWD) && (rc != RC_CWD || !it->cwd.p))
             it->cwd = value_of(m, line, f);
-    } else if (span_is(name, "name")) {
+    } else if (SPAN_IS(name, "name")) {
         if ((want & I_NAME) && !(rc == RC_AVC && (*seen & I_PATH)) && FIRST(I_NAME))
             add_file(m, value_of(m, line, f));
-    } else if (span_is(name, "path")) {
+    } else if (SPAN_IS(name, "path")) {
         if (FIRST(I_PATH))
             add_file(m, value_of(m, line, f));
-    } else if (span_is(name, "saddr") && rc == RC_SOCKADDR) {
+    } else if (SPAN_IS(name, "saddr") && rc == RC_SOCKADDR) {
         take_sockaddr(m, line, f);
     }
 #undef FIRST
@@ -924,7 +926,7 @@ static int gather(struct search_matcher *m, const struct audit_event *ev)
         bool had_host = false;
         if (rc == RC_AVC)
             take_avc_result(it, line, r->len);
-        struct search_items before = {0};
+        struct search_items before; /* only its ids and spans: no 20 KB memset per record */
         if (rc == RC_KERNEL)
             memcpy(&before, it, offsetof(struct search_items, nfiles));
         for (int k = 0; k < n; k++)
