@@ -56,7 +56,8 @@ def start(conf, ready):
 
 def stored_lines(store):
     n = 0
-    for d, _, files in os.walk(store):
+    for d, dirs, files in os.walk(store):
+        dirs[:] = [x for x in dirs if not x.startswith(".")]  # the collector's own (.spool)
         for f in files:
             if not f.startswith("."):
                 try:
@@ -105,7 +106,8 @@ def verify(path, key):
 def inventory(store):
     """Relative paths: logs (plain files), rotated logs, sidecars, hosts."""
     logs, rotated, sidecars = [], [], []
-    for d, _, files in os.walk(store):
+    for d, dirs, files in os.walk(store):
+        dirs[:] = [x for x in dirs if not x.startswith(".")]  # not the store's files (.spool)
         for f in files:
             rel = os.path.relpath(os.path.join(d, f), store)
             if d == store:
