@@ -976,11 +976,38 @@ static struct verify_result *result_for(struct verify_run *v, const struct dirct
 
 /* The key file: its epoch (the collector's current one), checked against
  * k_0 when keyed. -1: no usable key file (a result says why). */
-static int64_t key_file_epoch(struct verify_run *v, int rfd, const struct dirctx *d, bool any)
+/* The key file and the manifest, read before any sidecar: on a store being
+ * written, every seal the manifest names is then already in its sidecar
+ * when that is read, and the manifest is at least as new as the key. */
+struct root_snap {
+    struct buf key, man;
+    int key_e, man_e; /* 0 or the read error */
+};
+
+static void snap_read(const char *root, struct root_snap *rs)
 {
-    struct buf b;
-    buf_init(&b, 4096);
-    int e = read_all(rfd, SEAL_KEY_FILE, &b, 4096);
+    buf_init(&rs->key, 4096);
+    buf_init(&rs->man, SIDECAR_MAX);
+    int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    rs->key_e = rfd < 0 ? -errno : read_all(rfd, SEAL_KEY_FILE, &rs->key, 4096);
+    rs->man_e = rfd < 0 ? -errno : read_all(rfd, SEAL_MANIFEST, &rs->man, SIDECAR_MAX);
+    if (rfd >= 0)
+        close(rfd);
+}
+
+static void snap_free(struct root_snap *rs)
+{
+    if (rs->key.len)
+        memset(rs->key.data, 0, rs->key.len);
+    buf_free(&rs->key);
+    buf_free(&rs->man);
+}
+
+static int64_t key_file_epoch(struct verify_run *v, const struct root_snap *rs,
+                              const struct dirctx *d, bool any)
+{
+    const struct buf *bk = &rs->key;
+    int e = rs->key_e;
     struct seal_key kf, want;
     int64_t out = -1;
     const char *why = NULL;
@@ -990,7 +1017,7 @@ static int64_t key_file_epoch(struct verify_run *v, int rfd, const struct dirctx
                   : NULL;
     else if (e < 0)
         why = "unreadable";
-    else if (seal_key_parse(b.data, b.len, SEAL_KEY_MAGIC, &kf) < 0)
+    else if (seal_key_parse(bk->data, bk->len, SEAL_KEY_MAGIC, &kf) < 0)
         why = "not a logward key (edited or torn)";
     else if (v->keyed && kf.epoch > v->max_epoch + ((uint64_t)1 << 20))
         why = "its epoch is far beyond every seal's (edited)";
@@ -1009,7 +1036,6 @@ static int64_t key_file_epoch(struct verify_run *v, int rfd, const struct dirctx
     }
     seal_key_wipe(&kf);
     seal_key_wipe(&want);
-    buf_free(&b);
     return out;
 }
 
@@ -1017,17 +1043,12 @@ static int64_t key_file_epoch(struct verify_run *v, int rfd, const struct dirctx
  * the key file's or the one before (it is written before each advance),
  * and every family it lists below d->rel still has the seal it names (or
  * a later file of its chain). */
-static void manifest_check(struct verify_run *v, const char *root, const struct dirctx *d)
+static void manifest_check(struct verify_run *v, struct root_snap *rs, const struct dirctx *d)
 {
-    int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (rfd < 0)
-        return;
     bool any = v->ntags > 0;
-    int64_t kep = key_file_epoch(v, rfd, d, any);
-    struct buf b;
-    buf_init(&b, SIDECAR_MAX);
-    int e = read_all(rfd, SEAL_MANIFEST, &b, SIDECAR_MAX);
-    close(rfd);
+    int64_t kep = key_file_epoch(v, rs, d, any);
+    struct buf b = rs->man; /* borrowed: freed by snap_free */
+    int e = rs->man_e;
     char shown[64];
     snprintf(shown, sizeof(shown), "%s", d->rel[0] ? "(store root)/" SEAL_MANIFEST : SEAL_MANIFEST);
     struct verify_result tmp = {0}, *mr = &tmp;
@@ -1111,7 +1132,6 @@ static void manifest_check(struct verify_run *v, const char *root, const struct 
                     (unsigned long long)m.epoch);
         }
     }
-    buf_free(&b);
 }
 
 /* The directory's path below the store root (the nearest parent holding
@@ -1173,10 +1193,16 @@ int verify_path(struct verify_run *v, const char *path)
             set(r, VERIFY_ERROR, 0, 0, "%s", strerror(-e));
         return e;
     }
+    struct root_snap rs;
+    bool whole = d.rel && !only;
+    if (whole)
+        snap_read(root, &rs);
     int r = verify_dir(v, &d, 0);
     close(d.fd);
-    if (r == 0 && d.rel && !only)
-        manifest_check(v, root, &d);
+    if (r == 0 && whole)
+        manifest_check(v, &rs, &d);
+    if (whole)
+        snap_free(&rs);
     return r;
 }
 
