@@ -67,6 +67,7 @@ struct store_seal {
     time_t last_round, last_time; /* last_time: the clock, never going back in one run */
     uint64_t lines_at_round;
     unsigned synced, to_sync; /* sidecars written in this round */
+    bool bulk;                /* a round of many: every sidecar waits for the one syncfs */
     struct seal_file *park[PARK_SLOTS];
     struct seal_fam *fams[PARK_SLOTS];
     uint64_t nfams;
@@ -139,7 +140,7 @@ static void fam_from_file(struct store_seal *ss, const struct seal_file *f)
  * directory fsync): one line per family, then the closing line tagged
  * under the current key. Before the key advances, so the manifest's epoch
  * is always the key file's or the one before. */
-static int manifest_write(struct store_seal *ss, time_t now)
+static int manifest_write(struct store_seal *ss, time_t now, bool sync)
 {
     struct store *s = ss->s;
     int fd = openat(s->root_fd, SEAL_MANIFEST_TMP,
@@ -172,11 +173,20 @@ static int manifest_write(struct store_seal *ss, time_t now)
     if (r == 0)
         r = write(fd, b.data, b.len) == (ssize_t)b.len ? 0 : -EIO;
     buf_free(&b);
-    if (r == 0 && fdatasync(fd) < 0)
+    if (r == 0 && sync && fdatasync(fd) < 0)
         r = -errno;
     close(fd);
-    if (r == 0 && renameat(s->root_fd, SEAL_MANIFEST_TMP, s->root_fd, SEAL_MANIFEST) < 0)
-        r = -errno;
+    if (r < 0)
+        say_err(s, "writing", SEAL_MANIFEST_TMP, r);
+    return r;
+}
+
+/* The temp file, synced (by manifest_write or the round's syncfs), takes
+ * the manifest's name; the root is fsynced. */
+static int manifest_commit(struct store_seal *ss)
+{
+    struct store *s = ss->s;
+    int r = renameat(s->root_fd, SEAL_MANIFEST_TMP, s->root_fd, SEAL_MANIFEST) < 0 ? -errno : 0;
     if (r == 0 && fsync(s->root_fd) < 0)
         r = -errno;
     if (r < 0)
@@ -254,9 +264,10 @@ static int sidecar_append(struct store_seal *ss, int dir_fd, const char *leaf, c
         fstatat(dir_fd, leaf, &fst, AT_SYMLINK_NOFOLLOW) == 0)
         (void)!fchown(fd, fst.st_uid, fst.st_gid);
     int r = write(fd, line, n) == (ssize_t)n ? 0 : -EIO;
-    if (r == 0 && ss->synced < SYNC_EACH_MAX && fdatasync(fd) < 0)
+    bool each = !ss->bulk && ss->synced < SYNC_EACH_MAX;
+    if (r == 0 && each && fdatasync(fd) < 0)
         r = -errno;
-    if (ss->synced < SYNC_EACH_MAX)
+    if (each)
         ss->synced++;
     else
         ss->to_sync++;
@@ -622,11 +633,17 @@ static int round_end(struct store_seal *ss, time_t now, bool always)
 {
     struct store *s = ss->s;
     int r = 0;
-    bool wrote = ss->synced || ss->to_sync || always;
+    bool wrote = ss->synced || ss->to_sync || always, manifest = wrote || ss->fams_changed;
+    /* with a syncfs due anyway, the manifest's bytes ride on it: one sync
+     * less; it is renamed into place only after */
+    bool ride = manifest && ss->to_sync;
+    if (ride && manifest_write(ss, now, false) < 0)
+        manifest = ride = false; /* said; the key stays below */
     if (ss->to_sync && syncfs(s->root_fd) < 0)
         r = -errno;
     s->stats.syncs += ss->synced + (ss->to_sync ? 1 : 0);
     ss->synced = ss->to_sync = 0;
+    ss->bulk = false;
     if (r < 0) {
         say_err(s, "syncing the sidecars of", s->root, r);
         return r; /* the key stays: the seals may not be durable */
@@ -634,8 +651,9 @@ static int round_end(struct store_seal *ss, time_t now, bool always)
     s->stats.seal_rounds++;
     if (!wrote && !ss->fams_changed)
         return 0; /* a key that sealed nothing need not go */
-    if ((r = manifest_write(ss, now)) < 0)
-        return r; /* nor while the manifest is older than the seals */
+    if (!manifest || (!ride && (r = manifest_write(ss, now, true)) < 0) ||
+        (r = manifest_commit(ss)) < 0)
+        return r < 0 ? r : -EIO; /* nor while the manifest is older than the seals */
     return key_advance(ss);
 }
 
@@ -648,6 +666,13 @@ static int round_run(struct store *s, time_t now, bool closing)
     if (s->cfg.fsync == STORE_FSYNC_NONE && syncfs(s->root_fd) < 0)
         return -errno;
     ss->synced = ss->to_sync = 0;
+    unsigned due = 0; /* more than SYNC_EACH_MAX: no sidecar synced on its own */
+    for (struct store_entry *e = s->lru_head; e && due <= SYNC_EACH_MAX; e = e->lru_next)
+        due += e->seal && (closing || seal_due(s, e->seal, now));
+    for (size_t i = 0; i < PARK_SLOTS && due <= SYNC_EACH_MAX; i++)
+        for (const struct seal_file *f = ss->park[i]; f && due <= SYNC_EACH_MAX; f = f->next)
+            due++;
+    ss->bulk = due > SYNC_EACH_MAX;
     for (struct store_entry *e = s->lru_head; e; e = e->lru_next)
         if (e->seal && (closing || seal_due(s, e->seal, now)))
             seal_write(ss, e->seal, closing ? 0 : promise(s), now);
@@ -663,9 +688,9 @@ int store_seal_tick(struct store *s, time_t now)
     /* seal_records brings a round forward, but not within a second of the
      * last: at 500,000 lines/s a round per 10,000 lines was 50 rounds (each
      * with its syncs) a second, and halved what the collector stored */
-    if (!ss || (now - ss->last_round < (time_t)s->cfg.seal_interval &&
-                (s->stats.lines - ss->lines_at_round < s->cfg.seal_records ||
-                 now - ss->last_round < 1)))
+    if (!ss ||
+        (now - ss->last_round < (time_t)s->cfg.seal_interval &&
+         (s->stats.lines - ss->lines_at_round < s->cfg.seal_records || now - ss->last_round < 1)))
         return 0;
     return round_run(s, now, false);
 }
