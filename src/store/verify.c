@@ -227,7 +227,7 @@ static int parse_sidecar(struct verify_run *v, const struct buf *b, struct seal_
     size_t cap = 0, k = 0, lineno = 0;
     struct seal_record *recs = NULL;
     *bad_line = 0;
-    for (const char *p = b->data, *end = p + b->len, *nl; p < end; p = nl + 1) {
+    for (const char *p = b->data ? b->data : "", *end = p + b->len, *nl; p < end; p = nl + 1) {
         nl = memchr(p, '\n', (size_t)(end - p));
         lineno++;
         if (!nl)
