@@ -6,6 +6,7 @@
  * The store is flushed every COLLECTOR_FLUSH_MS and at exit.
  */
 #include "collector/collector_int.h"
+#include "collector/regroup.h"
 
 #include "base/err.h"
 #include "collector/agent_state.h"
@@ -478,6 +479,18 @@ static void write_status(struct collector *c)
     struct host_json hj = {f, true};
     hosts_seen_foreach(ingest_hosts(c->ingest), put_host, &hj);
     fputc('}', f);
+    if (c->regroup) {
+        const struct regroup_stats *rs = regroup_stats(c->regroup);
+        fprintf(f,
+                ",\"audit_regroup\":{\"records\":%llu,\"events\":%llu,\"open_events\":%zu,"
+                "\"spooled\":%llu,\"spool_bytes\":%llu,\"write_errors\":%llu,"
+                "\"not_regrouped\":%llu,\"replayed\":%llu}",
+                (unsigned long long)rs->records, (unsigned long long)rs->events,
+                regroup_open_events(c->regroup), (unsigned long long)rs->spooled,
+                (unsigned long long)regroup_spool_bytes(c->regroup),
+                (unsigned long long)rs->write_errors, (unsigned long long)is->audit_not_regrouped,
+                (unsigned long long)rs->replay.replayed);
+    }
     write_agents(c, f);
     fputs("}\n", f);
     if (fclose(f) == 0)
@@ -523,6 +536,33 @@ static void log_store(void *arg, const char *msg)
     log_msg("store: %s", msg);
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Idle events close; spooled records nobody acks (ascii) are written out;
+ * once a second at most, a store flush lets spool files be dropped when
+ * no commit of a managed client did it. */
+static void tick_regroup(struct collector *c)
+{
+    uint64_t now = now_ms();
+    int r = regroup_tick(c->regroup, now);
+    if (r < 0)
+        log_msg("audit regrouping: %s", err_str(r));
+    if (r == 1 && now - c->regroup_settled_ms >= 1000) {
+        c->regroup_settled_ms = now;
+        if ((r = store_flush(c->store)) == 0)
+            r = regroup_commit(c->regroup);
+    } else if (r >= 0) {
+        r = regroup_write_out(c->regroup); /* after the store's write-out: done marks follow it */
+    }
+    if (r < 0)
+        log_msg("audit spool: %s", err_str(r));
+}
+
 static void on_tick(struct loop *lp, void *arg)
 {
     struct collector *c = arg;
@@ -532,6 +572,8 @@ static void on_tick(struct loop *lp, void *arg)
     int r = c->cfg->sync_acked_only ? store_write_out(c->store) : store_flush(c->store);
     if (r < 0)
         log_msg("flushing the store: %s", err_str(r));
+    if (c->regroup)
+        tick_regroup(c);
     if (got_hup) {
         got_hup = 0;
         reload(c);
@@ -637,6 +679,51 @@ static int open_agents(struct collector *c)
     return 0;
 }
 
+/* After the drop of privileges (the spool belongs to the store's user):
+ * the spool a previous run left is replayed, whether or not regrouping is
+ * on this time (off: its events are written out and it is emptied). */
+static int open_regroup(struct collector *c)
+{
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s/%s", c->cfg->store.root, REGROUP_DIR);
+    bool audit = false;
+    for (size_t i = 0; i < c->nlisteners; i++)
+        audit |= c->listeners[i].url.scheme == LISTEN_AUDIT;
+    bool want = audit && c->cfg->audit_regroup;
+    if (!want && access(dir, F_OK) < 0)
+        return 0;
+    struct regroup_config rc = {dir, c->cfg->store.fsync != STORE_FSYNC_NONE, c->cfg->audit_idle_ms,
+                                0};
+    int r = regroup_open(&rc, ingest_audit_write, c->ingest, &c->regroup);
+    if (r < 0) {
+        log_msg("audit spool %s: %s", dir, err_str(r));
+        return r;
+    }
+    r = regroup_replay(c->regroup);
+    const struct regroup_stats *st = regroup_stats(c->regroup);
+    if (r < 0)
+        log_msg("audit spool %s: replay: %s", dir, err_str(r));
+    else if (st->replay.records)
+        log_msg("audit spool: %llu records read back from %llu files, %llu already stored, "
+                "%llu events open again (%llu torn lines)",
+                (unsigned long long)st->replay.records, (unsigned long long)st->replay.files,
+                (unsigned long long)(st->replay.records - st->replay.replayed),
+                (unsigned long long)st->replay_events, (unsigned long long)st->replay.torn);
+    if (r == 0 && !want)
+        r = regroup_finish(c->regroup);
+    if (r == 0 && (r = store_flush(c->store)) == 0)
+        r = regroup_commit(c->regroup);
+    if (r < 0)
+        return r;
+    if (!want) {
+        regroup_free(c->regroup);
+        c->regroup = NULL;
+        return 0;
+    }
+    ingest_set_regroup(c->ingest, c->regroup);
+    return 0;
+}
+
 static int open_listeners(struct collector *c)
 {
     for (size_t i = 0; i < c->cfg->nlisten; i++) {
@@ -690,6 +777,7 @@ static void collector_free(struct collector *c)
     for (size_t i = 0; i < c->nlisteners; i++)
         close(c->listeners[i].fd);
     agent_states_free(c->agents);
+    regroup_free(c->regroup);
     ingest_free(c->ingest);
     tls_server_free(c->tls);
     if (c->store)
@@ -733,6 +821,8 @@ int collector_run(const struct collector_config *cfg)
         r = -ENOMEM;
         goto out;
     }
+    if ((r = open_regroup(&c)) < 0)
+        goto out;
     for (size_t i = 0; i < c.nlisteners && !c.agents; i++)
         if (is_agent(c.listeners[i].url.scheme) &&
             (r = agent_states_open(cfg->store.root, NULL, cfg->store.fsync != STORE_FSYNC_NONE,
@@ -759,7 +849,11 @@ int collector_run(const struct collector_config *cfg)
             drain(&c, c.conns[fd], c.conns[fd]->l->url.scheme != LISTEN_AUDIT);
     conn_audit_commit(&c);
     conn_agent_commit(&c);
+    if (c.regroup && regroup_finish(c.regroup) < 0) /* every open event to audit.log */
+        log_msg("audit regrouping: closing events failed; kept in the spool");
     int fr = store_flush(c.store);
+    if (fr == 0 && c.regroup)
+        fr = regroup_commit(c.regroup);
     if (r == 0)
         r = fr;
     for (int fd = 0; fd < LOOP_MAX_FDS; fd++)

@@ -35,6 +35,8 @@ struct collector_config {
     char *text;                     /* owned: the file's text, which string settings point into */
     const char *tls_cert, *tls_key; /* PEM files for tls:// and relp+tls:// */
     const char *tls_ca;             /* given: clients must present a certificate it signed */
+    bool audit_regroup;             /* audit:// records regrouped into whole events (regroup.h) */
+    unsigned audit_idle_ms;         /* an open event with no record this long is closed */
 };
 
 /* Runs until SIGTERM/SIGINT; SIGHUP re-reads the configuration file (what

@@ -70,6 +70,8 @@ struct collector {
     struct loop *loop;
     struct store *store;
     struct ingest *ingest;
+    struct regroup *regroup;     /* audit:// events regrouped through the spool; NULL: off */
+    uint64_t regroup_settled_ms; /* last store flush done for the spool's sake (on_tick) */
     struct listener listeners[COLLECTOR_MAX_LISTENERS];
     size_t nlisteners;
     size_t nconns, max_conns; /* max_conns: the configured bound, changed by SIGHUP */

@@ -6,6 +6,7 @@
  * point into the file's text (kept in cfg->text) or into argv.
  */
 #include "collector/config.h"
+#include "collector/regroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,6 +116,25 @@ static int set_fsync(struct collector_config *cfg, const char *v, const char **w
         return -EINVAL;
     }
     return 0;
+}
+
+static int set_audit_regroup(struct collector_config *cfg, const char *v, const char **why)
+{
+    if (strcmp(v, "on") && strcmp(v, "off")) {
+        *why = "expected on or off";
+        return -EINVAL;
+    }
+    cfg->audit_regroup = !strcmp(v, "on");
+    return 0;
+}
+
+static int set_audit_idle_ms(struct collector_config *cfg, const char *v, const char **why)
+{
+    long long n;
+    int r = number(v, REGROUP_IDLE_MS_MIN, REGROUP_IDLE_MS_MAX, &n, why);
+    if (r == 0)
+        cfg->audit_idle_ms = (unsigned)n;
+    return r;
 }
 
 static int set_max_log_file(struct collector_config *cfg, const char *v, const char **why)
@@ -290,6 +310,11 @@ static const struct setting settings[] = {
     {"fsync", set_fsync, "ack|batch|every|none",
      "ack (default): fdatasync before each acknowledgement, covering all written; batch: at every "
      "200 ms flush too; every: each line; none: never"},
+    {"audit_regroup", set_audit_regroup, "on|off",
+     "audit:// records written to audit.log event by event, through a spool (default on)"},
+    {"audit_idle_ms", set_audit_idle_ms, "MS",
+     "an open audit event with no record for this long is closed, within twice it (default 1000; "
+     "100..60000)"},
     {"max_log_file", set_max_log_file, "MB",
      "rotate a file before it passes this size, as auditd (default 8; 0 never)"},
     {"num_logs", set_num_logs, "N",
@@ -332,6 +357,8 @@ void config_init(struct collector_config *cfg)
     cfg->max_conns = COLLECTOR_DEFAULT_MAX_CONNS;
     cfg->host_from = HOST_FROM_PEER;
     cfg->sync_acked_only = true; /* fsync = ack */
+    cfg->audit_regroup = true;
+    cfg->audit_idle_ms = REGROUP_IDLE_MS_DEFAULT;
 }
 
 static const struct setting *find(const char *key, size_t len)

@@ -4,13 +4,15 @@
  * magic (0xff0000fe) means 16-byte framed records each acknowledged,
  * anything else is `format = ascii`, LF-terminated records without
  * replies. A managed record is acknowledged only after the store made it
- * durable: records are stored as they arrive and their replies wait in
- * the connection until the loop's end-of-batch commit (one store_flush for
- * every waiting client). A bad managed header cannot be resynced (the
+ * durable: records are stored as they arrive (or, regrouped, spooled
+ * while their event is open: regroup.h) and their replies wait in the
+ * connection until the loop's end-of-batch commit (one store_flush and one
+ * spool sync for every waiting client). A bad managed header cannot be resynced (the
  * protocol has no frame marker): the connection is closed and counted;
  * the client reconnects and resends what was not acked.
  */
 #include "collector/collector_int.h"
+#include "collector/regroup.h"
 
 #include "net/loop.h"
 #include "store/store.h"
@@ -173,6 +175,8 @@ void conn_audit_commit(struct collector *c)
 {
     while (c->ack_list) {
         int r = store_flush(c->store);
+        if (r >= 0 && c->regroup)
+            r = regroup_commit(c->regroup); /* spooled records of open events */
         c->commits++;
         if (r < 0)
             c->commit_errors++;

@@ -6,6 +6,7 @@
 #include "collector/ingest.h"
 
 #include "collector/hosts_seen.h"
+#include "collector/regroup.h"
 #include "store/store.h"
 #include "wire/audit_record.h"
 #include "wire/syslog_msg.h"
@@ -31,7 +32,8 @@ struct ingest {
     struct buf line;
     struct ingest_stats stats;
     struct hosts_seen *hosts;
-    time_t clock_sec; /* the second clock_tm describes */
+    struct regroup *regroup; /* audit:// events regrouped (NULL: stored as they come) */
+    time_t clock_sec;        /* the second clock_tm describes */
     bool clock_valid;
     struct tm clock_tm;
     struct {
@@ -61,6 +63,25 @@ struct ingest *ingest_new(struct store *store, enum host_source host_from)
 void ingest_set_host_from(struct ingest *in, enum host_source host_from)
 {
     in->host_from = host_from;
+}
+
+void ingest_set_regroup(struct ingest *in, struct regroup *rg)
+{
+    in->regroup = rg;
+}
+
+int ingest_audit_write(void *arg, const char *host, size_t host_len, const char *line, size_t len)
+{
+    struct ingest *in = arg;
+    int r = store_append(in->store, host, host_len, INGEST_AUDIT_PROGRAM,
+                         strlen(INGEST_AUDIT_PROGRAM), line, len);
+    if (r < 0) {
+        in->stats.store_errors++;
+        in->stats.refused_full += r == -ENOSPC;
+        return r;
+    }
+    in->stats.stored++;
+    return 0;
 }
 
 enum host_source ingest_host_from(const struct ingest *in)
@@ -529,5 +550,15 @@ int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *r
         buf_put(b, rec + h.node_off, h.node_len);
     }
     buf_put(b, rec + h.enriched_off, len - h.enriched_off);
+    if (in->regroup && !o->sink) {
+        if (store_space_state(in->store) == STORE_SPACE_FULL) {
+            in->stats.store_errors++; /* as store_append would: not taken, not acked */
+            in->stats.refused_full++;
+            return -ENOSPC;
+        }
+        if (regroup_add(in->regroup, host, host_len, b->data, b->len) == 0)
+            return 0;
+        in->stats.audit_not_regrouped++; /* stored at once rather than not at all */
+    }
     return store_line(in, o, host, host_len, INGEST_AUDIT_PROGRAM, strlen(INGEST_AUDIT_PROGRAM));
 }

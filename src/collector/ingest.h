@@ -47,8 +47,9 @@ struct ingest_stats {
     uint64_t unparsed;     /* stored raw under program "unparsed" */
     uint64_t store_errors; /* of which refused_full: the store is below admin_space_left */
     uint64_t refused_full;
-    uint64_t audit_records;  /* of received: audit records (audit://) */
-    uint64_t audit_unparsed; /* of those: not audit records, stored in audit-unparsed.log */
+    uint64_t audit_records;       /* of received: audit records (audit://) */
+    uint64_t audit_unparsed;      /* of those: not audit records, stored in audit-unparsed.log */
+    uint64_t audit_not_regrouped; /* the regrouping failed (memory, bounds): stored at once */
 };
 
 /* A syslog message whose program is this would share the audit trail's
@@ -79,6 +80,13 @@ int ingest_syslog(struct ingest *in, const struct ingest_origin *o, const char *
  */
 int ingest_audit(struct ingest *in, const struct ingest_origin *o, const char *rec, size_t len);
 const struct ingest_stats *ingest_stats(const struct ingest *in);
+/* With a regroup (regroup.h), ingest_audit hands records of audit:// (no
+ * sink) to it instead of the store: audit.log gets whole events. */
+struct regroup;
+void ingest_set_regroup(struct ingest *in, struct regroup *rg);
+/* The regroup's writer (regroup_write_fn): one line of a closed event into
+ * <host>/audit.log, counted as stored. */
+int ingest_audit_write(void *arg, const char *host, size_t host_len, const char *line, size_t len);
 /* The hosts heard from (hosts_seen.h), by the name they are filed under. */
 struct hosts_seen;
 const struct hosts_seen *ingest_hosts(const struct ingest *in);

@@ -96,6 +96,8 @@ static const struct option options[] = {
     {"host-from", required_argument, NULL, OPT_SETTING},
     {"max-conns", required_argument, NULL, OPT_SETTING},
     {"fsync", required_argument, NULL, OPT_SETTING},
+    {"audit-regroup", required_argument, NULL, OPT_SETTING},
+    {"audit-idle-ms", required_argument, NULL, OPT_SETTING},
     {"max-log-file", required_argument, NULL, OPT_SETTING},
     {"num-logs", required_argument, NULL, OPT_SETTING},
     {"path-template", required_argument, NULL, OPT_SETTING},
