@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NONE          UINT32_MAX
-#define RECENT_CLOSED 4096 /* direct-mapped memory of closed keys, to count splits */
-#define TABLE_MIN     64   /* first size of the key table; it doubles up to table_max */
+#define NONE            UINT32_MAX
+#define RECENT_CLOSED   4096 /* direct-mapped memory of closed keys, to count splits */
+#define TABLE_MIN       64   /* first size of the key table; it doubles up to table_max */
+#define TYPE_CACHE_SIZE 16   /* record type names remembered (power of two) */
+#define TYPE_CACHE_NAME 24   /* longest name remembered */
 
 enum { Q_OPEN, Q_SETTLED, Q_COUNT };
 
@@ -55,6 +57,14 @@ struct audit_collate {
     int stop;
     uint64_t recent[RECENT_CLOSED];
     struct audit_collate_stats stats;
+    /* Record types by name, direct-mapped on the name's length and first
+     * byte: a few types make up a log, and a hit is one compare instead of
+     * a probe of libaudit's table. */
+    struct {
+        char name[TYPE_CACHE_NAME];
+        uint8_t len; /* 0: empty */
+        int type;
+    } types[TYPE_CACHE_SIZE];
 };
 
 static const char *const close_reason_names[AUDIT_CLOSE_REASONS] = {
@@ -366,13 +376,26 @@ static int check_windows(struct audit_collate *c)
     return r;
 }
 
+static int type_by_name(struct audit_collate *c, const char *name, size_t n)
+{
+    if (n == 0 || n > TYPE_CACHE_NAME)
+        return audit_tables_type_number(name, n);
+    unsigned i = ((unsigned)n * 7 + (unsigned char)name[0]) & (TYPE_CACHE_SIZE - 1);
+    if (c->types[i].len == n && bytes_equal(c->types[i].name, name, n))
+        return c->types[i].type;
+    int type = audit_tables_type_number(name, n);
+    memcpy(c->types[i].name, name, n);
+    c->types[i].len = (uint8_t)n;
+    c->types[i].type = type;
+    return type;
+}
+
 int audit_collate_add(struct audit_collate *c, const char *line, size_t len,
                       const struct audit_header *h)
 {
     if (c->stop)
         return c->stop;
-    int type =
-        h->type_number ? h->type_number : audit_tables_type_number(line + h->type_off, h->type_len);
+    int type = h->type_number ? h->type_number : type_by_name(c, line + h->type_off, h->type_len);
     if (type == AUDIT_EOE)
         c->eoe_seen = true;
     const char *node = line + h->node_off;
