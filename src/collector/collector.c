@@ -693,7 +693,9 @@ static int open_regroup(struct collector *c)
     if (!want && access(dir, F_OK) < 0)
         return 0;
     struct regroup_config rc = {dir, c->cfg->store.fsync != STORE_FSYNC_NONE, c->cfg->audit_idle_ms,
-                                0};
+                                0, NULL};
+    if (!c->cfg->store.path_template || !strcmp(c->cfg->store.path_template, "%h/%p.log"))
+        rc.store_root = c->cfg->store.root; /* audit.log is where replay can look */
     int r = regroup_open(&rc, ingest_audit_write, c->ingest, &c->regroup);
     if (r < 0) {
         log_msg("audit spool %s: %s", dir, err_str(r));
@@ -704,11 +706,13 @@ static int open_regroup(struct collector *c)
     if (r < 0)
         log_msg("audit spool %s: replay: %s", dir, err_str(r));
     else if (st->replay.records)
-        log_msg("audit spool: %llu records read back from %llu files, %llu already stored, "
+        log_msg("audit spool: %llu records read back from %llu files, %llu already stored "
+                "(%llu of them found at the end of audit.log without their done mark), "
                 "%llu events open again (%llu torn lines)",
                 (unsigned long long)st->replay.records, (unsigned long long)st->replay.files,
-                (unsigned long long)(st->replay.records - st->replay.replayed),
-                (unsigned long long)st->replay_events, (unsigned long long)st->replay.torn);
+                (unsigned long long)(st->replay.records - st->replay.replayed + st->replay_stored),
+                (unsigned long long)st->replay_stored, (unsigned long long)st->replay_events,
+                (unsigned long long)st->replay.torn);
     if (r == 0 && !want)
         r = regroup_finish(c->regroup);
     if (r == 0 && (r = store_flush(c->store)) == 0)

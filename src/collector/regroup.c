@@ -13,8 +13,12 @@
 #include "wire/audit_record.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct host {
     size_t len;
@@ -55,6 +59,11 @@ struct regroup {
     bool cur_closed;
     uint64_t last_expire_ms;
     struct regroup_stats stats;
+    /* replay: the end of the last host's audit.log */
+    char tail_node[512];
+    size_t tail_node_len;
+    char *tail;
+    size_t tail_len;
 };
 
 static uint64_t name_hash(const char *p, size_t n)
@@ -292,10 +301,66 @@ int regroup_add(struct regroup *rg, const char *host, size_t host_len, const cha
     return add(rg, spool_current(rg->spool), host, host_len, line, len);
 }
 
+/* Loads the last REGROUP_TAIL_BYTES of <root>/<node>/audit.log. */
+static void load_tail(struct regroup *rg, const char *node, size_t node_len)
+{
+    if (rg->tail_node_len == node_len && !memcmp(rg->tail_node, node, node_len))
+        return;
+    free(rg->tail);
+    rg->tail = NULL;
+    rg->tail_len = 0;
+    rg->tail_node_len = 0;
+    if (node_len >= sizeof(rg->tail_node) || memchr(node, '/', node_len) || node[0] == '.')
+        return;
+    memcpy(rg->tail_node, node, node_len);
+    rg->tail_node_len = node_len;
+    char path[4700];
+    snprintf(path, sizeof(path), "%s/%.*s/audit.log", rg->cfg.store_root, (int)node_len, node);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        size_t n = st.st_size > REGROUP_TAIL_BYTES ? REGROUP_TAIL_BYTES : (size_t)st.st_size;
+        rg->tail = malloc(n + 1);
+        ssize_t got = rg->tail ? pread(fd, rg->tail + 1, n, st.st_size - (off_t)n) : -1;
+        if (got > 0) {
+            /* a LF in front: the file's first line matches; a cut one does not */
+            rg->tail[0] = (size_t)st.st_size > n ? 0 : '\n';
+            rg->tail_len = (size_t)got + 1;
+        }
+    }
+    close(fd);
+}
+
+/* True if LF LINE LF is in the tail of the record's host's audit.log. */
+static bool already_stored(struct regroup *rg, const char *line, size_t len)
+{
+    struct audit_header h;
+    size_t err;
+    if (!rg->cfg.store_root || audit_header_parse(line, len, &h, &err) < 0 || !h.node_len)
+        return false;
+    load_tail(rg, line + h.node_off, h.node_len);
+    const char *p = rg->tail, *end = rg->tail + rg->tail_len;
+    while (p && (size_t)(end - p) >= len + 2) {
+        const char *m = memmem(p, (size_t)(end - p), line, len);
+        if (!m)
+            return false;
+        if (m > rg->tail && m[-1] == '\n' && m + len < end && m[len] == '\n')
+            return true;
+        p = m + 1;
+    }
+    return false;
+}
+
 static int replay_one(void *arg, uint64_t gen, const char *host, size_t host_len, const char *line,
                       size_t len)
 {
     struct regroup *rg = arg;
+    if (already_stored(rg, line, len)) {
+        rg->stats.replay_stored++; /* its event was written, its done mark was not */
+        return 0;
+    }
     int r = add(rg, gen, host, host_len, line, len);
     return r == -EINVAL ? 0 : r;
 }
@@ -305,6 +370,9 @@ int regroup_replay(struct regroup *rg)
     rg->replaying = true;
     int r = spool_replay(rg->spool, replay_one, rg, &rg->stats.replay);
     rg->replaying = false;
+    free(rg->tail);
+    rg->tail = NULL;
+    rg->tail_len = rg->tail_node_len = 0;
     rg->stats.replay_events = rg->tab_used;
     return r;
 }

@@ -32,7 +32,12 @@ struct regroup_config {
     bool sync; /* fdatasync the spool at commits (fsync policy not "none") */
     uint32_t idle_ms;
     uint64_t rotate_bytes; /* 0: REGROUP_ROTATE_BYTES */
+    /* When audit.log is <store_root>/<node>/audit.log (the default
+     * template): replayed records already at the end of it are not taken
+     * again (an event written just before a crash, its done mark not). */
+    const char *store_root; /* NULL: no such check */
 };
+#define REGROUP_TAIL_BYTES (1u << 20) /* of audit.log looked at per host at replay */
 
 /* Writes one line of a closed event to <host>/audit.log (host as received,
  * unsanitized). Returns 0 or the store's negative error. */
@@ -46,6 +51,7 @@ struct regroup_stats {
         write_errors; /* event lines the writer refused: kept in the spool for the next start */
     uint64_t spool_files_dropped, spool_cuts;
     struct spool_replay_stats replay;
+    uint64_t replay_stored; /* of replay.replayed: found at the end of audit.log, not taken */
     uint64_t replay_events; /* events rebuilt from the spool at start */
 };
 

@@ -45,6 +45,17 @@ static char *rec(char *out, const char *type, int ms, int serial, const char *re
     return out;
 }
 
+/* strlen inside: an argument list does not order rec() before strlen(). */
+static int spool_rec(struct spool *sp, const char *host, size_t host_len, const char *line)
+{
+    return spool_put_record(sp, host, host_len, line, strlen(line));
+}
+
+static int rg_add(struct regroup *rg, const char *line)
+{
+    return regroup_add(rg, "peer", 4, line, strlen(line));
+}
+
 struct got {
     char text[1 << 16];
     size_t len;
@@ -74,13 +85,13 @@ static void test_spool_replay(void)
     CHECK_INT(spool_open(dir, true, &sp), 0);
     CHECK_INT(spool_current(sp), 1);
     char a[256], b[256], key[SPOOL_KEY_MAX];
-    CHECK_INT(spool_put_record(sp, "h", 1, rec(a, "SYSCALL", 1, 10, "x=1"), strlen(a)), 0);
-    CHECK_INT(spool_put_record(sp, "h", 1, rec(b, "SYSCALL", 2, 11, "x=2"), strlen(b)), 0);
+    CHECK_INT(spool_rec(sp, "h", 1, rec(a, "SYSCALL", 1, 10, "x=1")), 0);
+    CHECK_INT(spool_rec(sp, "h", 1, rec(b, "SYSCALL", 2, 11, "x=2")), 0);
     size_t kl = spool_key(key, "h", 1, 1700000000, 1, 10);
     CHECK_MEM(key, kl, "h 1700000000.001:10");
     CHECK_INT(spool_put_done(sp, key, kl), 0);
     /* the same key again after its done mark: a later part, still owed */
-    CHECK_INT(spool_put_record(sp, "h h", 3, rec(a, "PATH", 1, 10, "item=0"), strlen(a)), 0);
+    CHECK_INT(spool_rec(sp, "h h", 3, rec(a, "PATH", 1, 10, "item=0")), 0);
     CHECK_INT(spool_sync(sp), 0);
     spool_free(sp);
     /* a torn last line (never acked) */
@@ -124,7 +135,7 @@ static void test_spool_across_files(void)
     struct spool *sp;
     char a[256], key[SPOOL_KEY_MAX];
     CHECK_INT(spool_open(dir, false, &sp), 0);
-    CHECK_INT(spool_put_record(sp, "h", 1, rec(a, "SYSCALL", 5, 50, "y=1"), strlen(a)), 0);
+    CHECK_INT(spool_rec(sp, "h", 1, rec(a, "SYSCALL", 5, 50, "y=1")), 0);
     CHECK_INT(spool_rotate(sp), 0);
     size_t kl = spool_key(key, "h", 1, 1700000000, 5, 50);
     CHECK_INT(spool_put_done(sp, key, kl), 0);
@@ -152,26 +163,25 @@ static void test_spool_across_files(void)
 static void test_regroup(void)
 {
     struct got w = {.len = 0};
-    struct regroup_config cfg = {dir, true, 1000, 0};
+    struct regroup_config cfg = {dir, true, 1000, 0, NULL};
     struct regroup *rg;
     CHECK_INT(regroup_open(&cfg, writer, &w, &rg), 0);
     char l[256];
     const char *types[3] = {"SYSCALL", "CWD", "PROCTITLE"};
     for (int t = 0; t < 3; t++)
         for (int e = 0; e < 4; e++)
-            CHECK_INT(regroup_add(rg, "peer", 4, rec(l, types[t], e, 100 + e, "a=1"), strlen(l)),
-                      0);
+            CHECK_INT(rg_add(rg, rec(l, types[t], e, 100 + e, "a=1")), 0);
     /* a one-record event is written at once and never spooled */
-    CHECK_INT(regroup_add(rg, "peer", 4, rec(l, "USER_CMD", 9, 200, "cmd=6C73"), strlen(l)), 0);
+    CHECK_INT(rg_add(rg, rec(l, "USER_CMD", 9, 200, "cmd=6C73")), 0);
     CHECK_INT(w.lines, 1);
     CHECK_INT(regroup_stats(rg)->spooled, 12);
     CHECK_INT(regroup_open_events(rg), 4);
     /* events 0 and 1 close at once (idle: two ticks without their records) */
-    CHECK_INT(regroup_add(rg, "peer", 4, rec(l, "SYSCALL", 2, 102, "late=1"), strlen(l)), 0);
-    CHECK_INT(regroup_add(rg, "peer", 4, rec(l, "SYSCALL", 3, 103, "late=1"), strlen(l)), 0);
+    CHECK_INT(rg_add(rg, rec(l, "SYSCALL", 2, 102, "late=1")), 0);
+    CHECK_INT(rg_add(rg, rec(l, "SYSCALL", 3, 103, "late=1")), 0);
     CHECK_INT(regroup_tick(rg, 1000), 0);
-    CHECK_INT(regroup_add(rg, "peer", 4, rec(l, "SYSCALL", 2, 102, "late=2"), strlen(l)), 0);
-    CHECK_INT(regroup_add(rg, "peer", 4, rec(l, "SYSCALL", 3, 103, "late=2"), strlen(l)), 0);
+    CHECK_INT(rg_add(rg, rec(l, "SYSCALL", 2, 102, "late=2")), 0);
+    CHECK_INT(rg_add(rg, rec(l, "SYSCALL", 3, 103, "late=2")), 0);
     CHECK_INT(regroup_tick(rg, 2000), 0);
     CHECK_INT(regroup_open_events(rg), 2);
     CHECK_INT(w.lines, 7);
@@ -217,6 +227,49 @@ static void test_regroup(void)
     regroup_free(rg);
 }
 
+/* Crash between an event's write to audit.log and its done mark: the
+ * replay finds its lines at the end of audit.log and does not take them. */
+static void test_replay_written(void)
+{
+    char root[300], hostdir[320], log[340], l[256];
+    snprintf(root, sizeof(root), "%.*s", (int)(strlen(dir) - 6), dir); /* beside the spool */
+    snprintf(hostdir, sizeof(hostdir), "%s/h", root);
+    snprintf(log, sizeof(log), "%s/audit.log", hostdir);
+    CHECK_INT(mkdir(hostdir, 0700), 0);
+    struct spool *sp;
+    CHECK_INT(spool_open(dir, true, &sp), 0);
+    FILE *f = fopen(log, "w");
+    fprintf(f, "%s\n", rec(l, "USER_CMD", 0, 1, "first"));
+    for (int i = 0; i < 2; i++) { /* event 7 written, no done mark */
+        rec(l, i ? "CWD" : "SYSCALL", 7, 70, "w=1");
+        CHECK_INT(spool_put_record(sp, "h", 1, l, strlen(l)), 0);
+        fprintf(f, "%s\n", l);
+    }
+    /* event 8: spooled, not written; its line is a prefix of a stored one */
+    CHECK_INT(spool_rec(sp, "h", 1, rec(l, "SYSCALL", 8, 80, "w")), 0);
+    fprintf(f, "%s\n", rec(l, "SYSCALL", 8, 80, "w=2"));
+    fclose(f);
+    CHECK_INT(spool_sync(sp), 0);
+    spool_free(sp);
+
+    struct got w = {.len = 0};
+    struct regroup_config cfg = {dir, true, 1000, 0, root};
+    struct regroup *rg;
+    CHECK_INT(regroup_open(&cfg, writer, &w, &rg), 0);
+    CHECK_INT(regroup_replay(rg), 0);
+    CHECK_INT(regroup_stats(rg)->replay.replayed, 3);
+    CHECK_INT(regroup_stats(rg)->replay_stored, 2);
+    CHECK_INT(regroup_open_events(rg), 1);
+    CHECK_INT(regroup_finish(rg), 0);
+    CHECK_MEM(w.text, w.len, "h|node=h type=SYSCALL msg=audit(1700000000.008:80): w\n");
+    CHECK_INT(regroup_commit(rg), 0);
+    CHECK_INT(regroup_commit(rg), 0);
+    CHECK_INT(count_files(), 1);
+    regroup_free(rg);
+    unlink(log);
+    rmdir(hostdir);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/test_spool.XXXXXX");
@@ -226,6 +279,7 @@ int main(void)
     test_spool_replay();
     test_spool_across_files();
     test_regroup();
+    test_replay_written();
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 6), dir);
     if (system(cmd) != 0)
