@@ -18,18 +18,24 @@ with one-record events in between. Then:
     killed with SIGKILL and restarted on the same store; the rest is sent,
     then SIGTERM closes what is open. Every acked record is stored exactly
     once and each event is still one contiguous run; the spool is empty at
-    the end.
+    the end;
+  - kill -9 at random moments while a managed client sends three rounds of
+    interleaved events (1 s of idle), restarted each time, the record not
+    acked sent again: no acked record is lost, none is stored twice except
+    one resent after a crash (the unacknowledged window, counted).
 Skips (77) when audisp-remote, unshare, ausearch or the samples are missing.
 """
 import collections
 import json
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from harness import DATA, check, summary, wait_for
@@ -161,6 +167,40 @@ def send_acked(port, records, first_seq):
     return acked
 
 
+def kill_loop(store, ready, records, rounds=4):
+    """Sends records one at a time, acked, while logwardd is killed with
+    SIGKILL at a random moment, rounds - 1 times; a record not acked is
+    sent again after the restart (as audisp-remote does). Returns (acked
+    indexes, resent indexes, logs)."""
+    acked, resent, logs, i = set(), set(), [], 0
+    rnd = random.Random(7)
+    for rnd_no in range(rounds):
+        proc, port = start(store, ready, "--audit-idle-ms", "300")
+        if rnd_no < rounds - 1:
+            threading.Timer(rnd.uniform(0.05, 0.35), proc.kill).start()
+        try:
+            s = socket.create_connection(("127.0.0.1", port))
+            s.settimeout(5)
+            while i < len(records):
+                s.sendall(frame(MESSAGE, 1 + i, records[i] + b"\n"))
+                r = read_reply(s)
+                if r is None or r[0] != ACK or r[1] != 1 + i:
+                    resent.add(i)
+                    break
+                acked.add(i)
+                i += 1
+            s.close()
+        except OSError:
+            resent.add(i)
+        if rnd_no == rounds - 1:
+            # serving (its status written): SIGTERM now drains, not kills
+            wait_for(lambda: status(store).get("pid") == proc.pid, 15)
+            proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        logs.append(proc.stderr.read().decode(errors="replace"))
+    return acked, resent, logs
+
+
 def main():
     for tool in ("audisp-remote", "unshare", "ausearch"):
         if not shutil.which(tool) and not os.path.exists(f"/sbin/{tool}"):
@@ -240,6 +280,7 @@ def main():
         proc.wait()
         proc, port = start(store, ready, "--audit-idle-ms", "60000")
         acked2 = send_acked(port, records[half:], 100000)
+        wait_for(lambda: status(store).get("pid") == proc.pid, 15)
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=30)
         log = proc.stderr.read().decode(errors="replace")
@@ -253,6 +294,23 @@ def main():
               "read back" in log and "events open again" in log, log[-800:])
         check("the spool holds no record after SIGTERM", spool_records(store) == 0,
               spool_records(store))
+
+        # kill -9 at random moments under load (inside commits too).
+        loop = rekey(multi, 1900000000)
+        records = interleave(loop) * 3
+        records = [l.replace(b"msg=audit(19", b"msg=audit(%d" % (19 + n // len(interleave(loop))))
+                   for n, l in enumerate(records)]
+        acked, resent, logs = kill_loop(store, ready, records)
+        text = open(stored, "rb").read().split(b"\n")[:-1]
+        count = collections.Counter(text)
+        lost = [i for i in acked if count[expected_line(records[i])] == 0]
+        doubled = [i for i in acked - resent if count[expected_line(records[i])] > 1]
+        dups = sum(count[expected_line(records[i])] - 1 for i in resent)
+        check(f"kill -9 x3 under load: {len(acked)}/{len(records)} acked, none lost, none "
+              f"doubled but resent ones ({dups} duplicates of {len(resent)} records resent "
+              "after a crash, the unacknowledged window)",
+              len(acked) == len(records) and not lost and not doubled,
+              (len(acked), lost[:3], doubled[:3], [l[-400:] for l in logs]))
     finally:
         if proc.poll() is None:
             proc.kill()
