@@ -7,6 +7,7 @@
  * here opens the state directory or connects (that is the loop's).
  */
 #include "agent/config.h"
+#include "base/conf_file.h"
 #include "agent/input.h"
 
 #include <errno.h>
@@ -320,79 +321,21 @@ void agent_config_clear(struct agent_config *cfg, const char *key)
         cfg->ncollectors = 0;
 }
 
-static int read_file(const char *path, char **out, char *err, size_t cap)
+static int set_pair(void *cfg, const char *key, const char *value, const char **why)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, cap, "%s: %s", path, strerror(e));
-        return -e;
-    }
-    char *text = malloc(AGENT_CONFIG_FILE_MAX + 1);
-    size_t len = 0;
-    ssize_t n = 0;
-    while (text && len < AGENT_CONFIG_FILE_MAX &&
-           (n = read(fd, text + len, AGENT_CONFIG_FILE_MAX - len)) > 0)
-        len += (size_t)n;
-    int e = n < 0 ? errno : 0;
-    char extra;
-    bool too_big = text && len == AGENT_CONFIG_FILE_MAX && read(fd, &extra, 1) == 1;
-    close(fd);
-    if (!text || e || too_big || memchr(text, 0, len)) {
-        snprintf(err, cap, "%s: %s", path,
-                 !text     ? strerror(ENOMEM)
-                 : e       ? strerror(e)
-                 : too_big ? "larger than 1 MiB"
-                           : "holds a NUL byte: not a configuration file");
-        free(text);
-        return !text ? -ENOMEM : e ? -e : too_big ? -EFBIG : -EINVAL;
-    }
-    text[len] = 0;
-    *out = text;
-    return 0;
-}
-
-static char *trim(char *p, char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-        end--;
-    *end = 0;
-    return p;
+    return agent_config_set(cfg, key, value, why);
 }
 
 int agent_config_load(struct agent_config *cfg, const char *path, char *err, size_t cap)
 {
     char *text = NULL;
-    int r = read_file(path, &text, err, cap);
+    int r = conf_file_read(path, &text, err, cap);
     if (r < 0)
         return r;
     free(cfg->text);
     cfg->text = text;
     cfg->config_path = path;
-    char *p = text;
-    for (int line = 1; *p; line++) {
-        char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
-        char *next = nl ? nl + 1 : end;
-        char *hash = memchr(p, '#', (size_t)(end - p));
-        char *s = trim(p, hash ? hash : end);
-        p = next;
-        if (!*s)
-            continue;
-        char *eq = strchr(s, '=');
-        const char *why = "expected 'key = value'";
-        if (eq) {
-            char *key = trim(s, eq), *value = trim(eq + 1, eq + 1 + strlen(eq + 1));
-            if ((r = agent_config_set(cfg, key, value, &why)) == 0)
-                continue;
-            snprintf(err, cap, "%s:%d: %s = %s: %s", path, line, key, value, why);
-        } else {
-            snprintf(err, cap, "%s:%d: %s: %s", path, line, s, why);
-        }
-        return -EINVAL;
-    }
-    return 0;
+    return conf_file_parse(text, path, set_pair, cfg, err, cap);
 }
 
 int agent_config_check(const struct agent_config *cfg, char *err, size_t cap)

@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define AGENT_CONFIG_FILE_MAX  (1 << 20) /* bytes of a configuration file */
 #define AGENT_CONFIG_ERROR_MAX 1024
 #define AGENT_INPUTS_MAX       32
 #define AGENT_COLLECTORS_MAX   8

@@ -5,6 +5,7 @@
  * both and is refused for the same reasons. Values keep no copies: strings
  * point into the file's text (kept in cfg->text) or into argv.
  */
+#include "base/conf_file.h"
 #include "collector/config.h"
 #include "collector/regroup.h"
 
@@ -384,82 +385,21 @@ int config_set(struct collector_config *cfg, const char *key, const char *value,
     return s->set(cfg, value, why);
 }
 
-static int read_file(const char *path, char **out, char *err, size_t cap)
+static int set_pair(void *cfg, const char *key, const char *value, const char **why)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, cap, "%s: %s", path, strerror(e));
-        return -e;
-    }
-    char *text = malloc(CONFIG_FILE_MAX + 1);
-    size_t len = 0;
-    ssize_t n = 0;
-    while (text && len < CONFIG_FILE_MAX && (n = read(fd, text + len, CONFIG_FILE_MAX - len)) > 0)
-        len += (size_t)n;
-    int e = n < 0 ? errno : 0;
-    char extra;
-    bool too_big = text && len == CONFIG_FILE_MAX && read(fd, &extra, 1) == 1;
-    close(fd);
-    if (!text || e || too_big) {
-        snprintf(err, cap, "%s: %s", path,
-                 !text ? strerror(ENOMEM)
-                 : e   ? strerror(e)
-                       : "larger than 1 MiB");
-        free(text);
-        return !text ? -ENOMEM : e ? -e : -EFBIG;
-    }
-    text[len] = 0;
-    *out = text;
-    return (int)len;
-}
-
-static char *trim(char *p, char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-        end--;
-    *end = 0;
-    return p;
+    return config_set(cfg, key, value, why);
 }
 
 int config_load(struct collector_config *cfg, const char *path, char *err, size_t cap)
 {
     char *text = NULL;
-    int r = read_file(path, &text, err, cap);
+    int r = conf_file_read(path, &text, err, cap);
     if (r < 0)
         return r;
-    if (memchr(text, 0, (size_t)r)) {
-        snprintf(err, cap, "%s: holds a NUL byte: not a configuration file", path);
-        free(text);
-        return -EINVAL;
-    }
     free(cfg->text);
     cfg->text = text;
     cfg->config_path = path;
-    char *p = text;
-    for (int line = 1; *p; line++) {
-        char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
-        char *next = nl ? nl + 1 : end;
-        char *hash = memchr(p, '#', (size_t)(end - p));
-        char *s = trim(p, hash ? hash : end);
-        p = next;
-        if (!*s)
-            continue;
-        char *eq = strchr(s, '=');
-        const char *why = "expected 'key = value'";
-        if (eq) {
-            char *key = trim(s, eq), *value = trim(eq + 1, eq + 1 + strlen(eq + 1));
-            if ((r = config_set(cfg, key, value, &why)) == 0)
-                continue;
-            snprintf(err, cap, "%s:%d: %s = %s: %s", path, line, key, value, why);
-        } else {
-            snprintf(err, cap, "%s:%d: %s: %s", path, line, s, why);
-        }
-        return -EINVAL;
-    }
-    return 0;
+    return conf_file_parse(text, path, set_pair, cfg, err, cap);
 }
 
 int config_check(const struct collector_config *cfg, char *err, size_t cap)

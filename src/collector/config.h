@@ -14,7 +14,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define CONFIG_FILE_MAX  (1 << 20) /* bytes of a configuration file */
 #define CONFIG_ERROR_MAX 512
 
 /* Defaults: no listener, no store root (both required), auditd's rotation
