@@ -29,19 +29,13 @@ import subprocess
 import sys
 import tempfile
 
-from harness import BIN, LOGWARDD, check, summary, wait_for
+from harness import BIN, LOGWARDD, agent_status, check, summary, wait_for
 
 AGENT = os.path.join(BIN, "logward-agent")
 TAG = re.compile(rb"line (app|other|new) (\d+)")
 SERIAL = re.compile(rb"msg=audit\(\d+\.\d+:(\d+)\)")
 
 
-def agent_status(state):
-    r = subprocess.run([AGENT, "--status", "--state", state], capture_output=True, text=True)
-    try:
-        return json.loads(r.stdout)
-    except ValueError:
-        return {}
 
 
 def stored(store):

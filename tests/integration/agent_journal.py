@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import BIN, LOGWARDD, check, summary, wait_for
+from harness import BIN, LOGWARDD, agent_status, check, summary, wait_for
 
 AGENT = os.path.join(BIN, "logward-agent")
 REMOTE = "/lib/systemd/systemd-journal-remote"
@@ -52,12 +52,6 @@ def write_journal(path, rng):
                    capture_output=True)
 
 
-def agent_status(state):
-    r = subprocess.run([AGENT, "--status", "--state", state], capture_output=True, text=True)
-    try:
-        return json.loads(r.stdout)
-    except ValueError:
-        return {}
 
 
 def stored(store):

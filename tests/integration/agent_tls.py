@@ -25,28 +25,14 @@ import subprocess
 import sys
 import tempfile
 
-from harness import BIN, LOGWARDD, check, summary, wait_for
-
-AGENT = os.path.join(BIN, "logward-agent")
+from harness import AGENT, LOGWARDD, agent_status, check, make_ca, make_cert, summary, wait_for
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def make_ca(d, name):
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem", cwd=d)
 
 
-def make_cert(d, ca, name, san):
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout",
-            f"{name}.key", "-out", f"{name}.csr", cwd=d)
-    ext = os.path.join(d, f"{name}.ext")
-    with open(ext, "w") as f:
-        f.write(f"basicConstraints=CA:FALSE\nsubjectAltName={san}\n")
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-            "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", f"{name}.pem", cwd=d)
+
 
 
 class Run:
@@ -109,12 +95,6 @@ class Run:
                     p.kill()
 
 
-def agent_status(state):
-    r = subprocess.run([AGENT, "--status", "--state", state], capture_output=True, text=True)
-    try:
-        return json.loads(r.stdout)
-    except ValueError:
-        return {}
 
 
 def stored_files(store):
@@ -140,10 +120,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lw-agent-tls-")
     make_ca(tmp, "ca")
     make_ca(tmp, "otherca")
-    make_cert(tmp, "ca", "collector", "DNS:collector.example")
-    make_cert(tmp, "otherca", "fakecollector", "DNS:collector.example")
-    make_cert(tmp, "ca", "web1", "DNS:web1.example")
-    make_cert(tmp, "otherca", "stranger", "DNS:web1.example")
+    make_cert(tmp, "ca", "collector", "collector", "DNS:collector.example")
+    make_cert(tmp, "otherca", "fakecollector", "fakecollector", "DNS:collector.example")
+    make_cert(tmp, "ca", "web1", "web1", "DNS:web1.example")
+    make_cert(tmp, "otherca", "stranger", "stranger", "DNS:web1.example")
     audit = os.path.join(tmp, "audit.log")
     app = os.path.join(tmp, "app.log")
     n = 200

@@ -40,7 +40,7 @@ import tempfile
 import threading
 import time
 
-from harness import LOGWARD, LOGWARDD, check, summary, wait_for
+from harness import LOGWARD, LOGWARDD, check, make_ca, make_cert, summary, wait_for
 
 
 def stream_id():
@@ -429,25 +429,10 @@ def crashes(tmp):
 
 # ---- agent+tls:// ----
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def make_ca(d, name):
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem", cwd=d)
 
 
-def make_cert(d, ca, name, cn, san=None):
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}", "-keyout",
-            f"{name}.key", "-out", f"{name}.csr", cwd=d)
-    ext = os.path.join(d, f"{name}.ext")
-    with open(ext, "w") as f:
-        f.write("basicConstraints=CA:FALSE\n")
-        if san:
-            f.write(f"subjectAltName={san}\n")
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-            "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", f"{name}.pem", cwd=d)
 
 
 def tls_ctx(d, cert):

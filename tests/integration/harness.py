@@ -51,3 +51,54 @@ def read_tree(root):
             p = os.path.join(d, f)
             out[os.path.relpath(p, root)] = open(p, "rb").read().split(b"\n")[:-1]
     return out
+
+
+AGENT = os.path.join(BIN, "logward-agent")
+
+
+def agent_status(state):
+    """`logward-agent --status --state STATE` as a dict ({} when it has none)."""
+    import json
+    import subprocess
+    r = subprocess.run([AGENT, "--status", "--state", state], capture_output=True, text=True)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return {}
+
+
+def stored_lines(store):
+    """Every stored line by path relative to the store, leaving out hidden
+    files and directories (.agents, .spool, sidecars, status, version)."""
+    out = {}
+    for d, dirs, files in os.walk(store):
+        dirs[:] = [x for x in dirs if not x.startswith(".")]
+        for f in files:
+            if not f.startswith("."):
+                p = os.path.join(d, f)
+                out[os.path.relpath(p, store)] = open(p, "rb").read().split(b"\n")[:-1]
+    return out
+
+
+def openssl(*args, cwd):
+    import subprocess
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_ca(d, name):
+    """A self-signed CA: d/NAME.pem and d/NAME.key."""
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem", cwd=d)
+
+
+def make_cert(d, ca, name, cn, san=None):
+    """d/NAME.pem and .key signed by CA, subject CN=cn, SAN san (e.g. DNS:x)."""
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}", "-keyout",
+            f"{name}.key", "-out", f"{name}.csr", cwd=d)
+    ext = os.path.join(d, f"{name}.ext")
+    with open(ext, "w") as f:
+        f.write("basicConstraints=CA:FALSE\n")
+        if san:
+            f.write(f"subjectAltName={san}\n")
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
+            "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", f"{name}.pem", cwd=d)
