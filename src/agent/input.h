@@ -21,9 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define INPUT_SPEC_MAX  1024
-#define INPUT_POLL_MS   250 /* how often inputs without a readiness fd are run */
-#define INPUT_LINE_MAX  (1u << 20)
+#define INPUT_SPEC_MAX 1024
+#define INPUT_POLL_MS  250 /* how often inputs without a readiness fd are run */
+#define INPUT_LINE_MAX (1u << 20)
 
 struct queue;
 struct input;
