@@ -156,22 +156,29 @@ static int id_kind(const char *line, const struct audit_field *f)
     return name_in(line, f, gids, sizeof(gids) / sizeof(gids[0])) ? 'g' : 0;
 }
 
-/* This machine's name for an id (getpwuid/getgrgid, remembered), or NULL. */
+/* This machine's name for an id (getpwuid/getgrgid), or "unknown(ID)" as
+ * ausearch -i writes an id it cannot name; remembered either way. */
 static const char *local_name(int kind, unsigned long id)
 {
     static _Thread_local struct {
         int kind;
         unsigned long id;
         char name[64];
-        bool known;
     } cache[FORMAT_NAME_CACHE];
-    static _Thread_local unsigned next;
+    static _Thread_local unsigned next, last;
     if (id == 4294967295ul)
         return "unset";
-    for (unsigned i = 0; i < FORMAT_NAME_CACHE; i++)
-        if (cache[i].kind == kind && cache[i].id == id)
-            return cache[i].known ? cache[i].name : NULL;
-    unsigned slot = next++ % FORMAT_NAME_CACHE;
+    /* A log has few ids, and runs of the same one: the last hit first, then
+     * only the slots filled so far. */
+    if (cache[last].kind == kind && cache[last].id == id)
+        return cache[last].name;
+    unsigned filled = next < FORMAT_NAME_CACHE ? next : FORMAT_NAME_CACHE;
+    for (unsigned i = 0; i < filled; i++)
+        if (cache[i].kind == kind && cache[i].id == id) {
+            last = i;
+            return cache[i].name;
+        }
+    unsigned slot = last = next++ % FORMAT_NAME_CACHE;
     const char *n = NULL;
     char tmp[1024]; /* reentrant look-ups: search reads hosts on several threads */
     if (kind == 'u') {
@@ -183,9 +190,22 @@ static const char *local_name(int kind, unsigned long id)
         if (getgrgid_r((gid_t)id, &gr, tmp, sizeof(tmp), &res) == 0 && res)
             n = res->gr_name;
     }
-    cache[slot].kind = kind, cache[slot].id = id, cache[slot].known = n != NULL;
-    snprintf(cache[slot].name, sizeof(cache[slot].name), "%s", n ? n : "");
-    return n ? cache[slot].name : NULL;
+    cache[slot].kind = kind, cache[slot].id = id;
+    if (n)
+        snprintf(cache[slot].name, sizeof(cache[slot].name), "%s", n);
+    else
+        snprintf(cache[slot].name, sizeof(cache[slot].name), "unknown(%lu)", id);
+    return cache[slot].name;
+}
+
+/* An id's value: its digits, or strtoul's reading of anything else. */
+static unsigned long id_value(const char *p, size_t n)
+{
+    unsigned long v = 0;
+    size_t i = 0;
+    for (; i < n && i < 10 && p[i] >= '0' && p[i] <= '9'; i++)
+        v = v * 10 + (unsigned long)(p[i] - '0');
+    return i == n && n > 0 ? v : strtoul(p, NULL, 10);
 }
 
 /* The event's local date "MM/DD/YY HH:MM:SS", formatted once per second. */
@@ -255,15 +275,8 @@ int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_
             rc == 0 && first_enriched < n ? enriched_of(line, f, first_enriched, n) : NULL;
         const char *local = NULL;
         int kind = !e && local_names && f->kind == AUDIT_VALUE_PLAIN ? id_kind(line, f) : 0;
-        char unknown[40];
-        if (kind) {
-            unsigned long id = strtoul(line + f->value_off, NULL, 10);
-            local = local_name(kind, id);
-            if (!local) { /* as ausearch -i */
-                snprintf(unknown, sizeof(unknown), "unknown(%lu)", id);
-                local = unknown;
-            }
-        }
+        if (kind)
+            local = local_name(kind, id_value(line + f->value_off, f->value_len));
         if (rc == 0)
             rc = e       ? buf_append(b, line + e->value_off, e->value_len)
                  : local ? buf_append_str(b, local)
