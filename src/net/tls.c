@@ -6,6 +6,7 @@
  * Does not do session resumption or OCSP/CRL checks (not yet).
  */
 #include "net/tls.h"
+#include "net/tls_ctx.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -29,16 +30,6 @@ struct tls_conn {
     char error[160];
 };
 
-static void openssl_reason(char *err, size_t cap, const char *what, const char *file)
-{
-    unsigned long e = ERR_get_error();
-    char reason[200] = "unknown error";
-    if (e)
-        ERR_error_string_n(e, reason, sizeof(reason));
-    ERR_clear_error();
-    snprintf(err, cap, "%s %s: %s", what, file ? file : "", reason);
-}
-
 int tls_server_new(const char *cert, const char *key, const char *ca, struct tls_server **out,
                    char *err, size_t errcap)
 {
@@ -48,7 +39,7 @@ int tls_server_new(const char *cert, const char *key, const char *ca, struct tls
     s->ctx = SSL_CTX_new(TLS_server_method());
     int r = -EINVAL;
     if (!s->ctx) {
-        openssl_reason(err, errcap, "creating a TLS context", NULL);
+        tls_ctx_reason(err, errcap, "creating a TLS context", NULL);
         goto fail;
     }
     SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
@@ -61,18 +52,11 @@ int tls_server_new(const char *cert, const char *key, const char *ca, struct tls
      * unread tickets make its close an RST that discards, in our kernel,
      * the frames it sent last. */
     SSL_CTX_set_num_tickets(s->ctx, 0);
-    if (SSL_CTX_use_certificate_chain_file(s->ctx, cert) != 1) {
-        openssl_reason(err, errcap, "loading the certificate", cert);
+    if (tls_ctx_use_pair(s->ctx, cert, key, err, errcap) < 0)
         goto fail;
-    }
-    if (SSL_CTX_use_PrivateKey_file(s->ctx, key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(s->ctx) != 1) {
-        openssl_reason(err, errcap, "loading the key", key);
-        goto fail;
-    }
     if (ca) {
         if (SSL_CTX_load_verify_locations(s->ctx, ca, NULL) != 1) {
-            openssl_reason(err, errcap, "loading the CA", ca);
+            tls_ctx_reason(err, errcap, "loading the CA", ca);
             goto fail;
         }
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);

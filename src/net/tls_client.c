@@ -7,6 +7,7 @@
  * cheap next to that).
  */
 #include "net/tls_client.h"
+#include "net/tls_ctx.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -25,16 +26,6 @@ struct tls_client_conn {
     char error[TLS_CLIENT_ERROR_MAX];
 };
 
-static void openssl_reason(char *err, size_t cap, const char *what, const char *file)
-{
-    unsigned long e = ERR_get_error();
-    char reason[200] = "unknown error";
-    if (e)
-        ERR_error_string_n(e, reason, sizeof(reason));
-    ERR_clear_error();
-    snprintf(err, cap, "%s %s: %s", what, file ? file : "", reason);
-}
-
 int tls_client_new(const char *cert, const char *key, const char *ca, struct tls_client **out,
                    char *err, size_t errcap)
 {
@@ -43,24 +34,17 @@ int tls_client_new(const char *cert, const char *key, const char *ca, struct tls
         return -ENOMEM;
     c->ctx = SSL_CTX_new(TLS_client_method());
     if (!c->ctx) {
-        openssl_reason(err, errcap, "creating a TLS context", NULL);
+        tls_ctx_reason(err, errcap, "creating a TLS context", NULL);
         goto fail;
     }
     SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-    if (cert && SSL_CTX_use_certificate_chain_file(c->ctx, cert) != 1) {
-        openssl_reason(err, errcap, "loading the certificate", cert);
+    if (tls_ctx_use_pair(c->ctx, cert, key, err, errcap) < 0)
         goto fail;
-    }
-    if (key && (SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) != 1 ||
-                SSL_CTX_check_private_key(c->ctx) != 1)) {
-        openssl_reason(err, errcap, "loading the key", key);
-        goto fail;
-    }
     if (ca ? SSL_CTX_load_verify_locations(c->ctx, ca, NULL) != 1
            : SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
-        openssl_reason(err, errcap, "loading the CA", ca ? ca : "(system default)");
+        tls_ctx_reason(err, errcap, "loading the CA", ca ? ca : "(system default)");
         goto fail;
     }
     *out = c;
