@@ -35,20 +35,16 @@ import sys
 import tempfile
 import time
 
-from harness import LOGWARDD, check, summary, wait_for
+from harness import started, start_logwardd, LOGWARDD, check, summary, wait_for
 
 MAGIC, ACK, DISKLOW, DISKFULL = 0xFF0000FE, 0x40000000, 0x50000001, 0x60000001
-started = []  # every logwardd, killed in main's finally whatever happens
 
 
-def start(args, ready):
-    p = subprocess.Popen([LOGWARDD, *args, "--ready-file", ready], stderr=subprocess.PIPE)
-    started.append(p)
-    if not wait_for(lambda: os.path.exists(ready) or p.poll() is not None, 15) or p.poll():
-        p.kill()
-        raise RuntimeError("logwardd did not start: " + p.stderr.read().decode())
-    return p, {l.split()[0]: int(l.split()[1]) for l in open(ready).read().splitlines()}
 
+
+
+def start_logwardd_with(args, ready):
+    return start_logwardd([*args, "--ready-file", ready], ready)
 
 def stop(p):
     p.send_signal(signal.SIGTERM)
@@ -144,7 +140,7 @@ def rotation_and_compression(tmp):
     conf = os.path.join(tmp, "rot.conf")
     open(conf, "w").write(f"store = {store}\nlisten = tcp://127.0.0.1:0\nmax_log_file = 1\n"
                           "num_logs = 4\ncompress = zstd\n")
-    p, ports = start(["--config", conf], os.path.join(tmp, "rot.ready"))
+    p, ports = start_logwardd_with(["--config", conf], os.path.join(tmp, "rot.ready"))
     n = 12000  # ~2.6 MB: three rotations at 1 MB
     s = socket.create_connection(("127.0.0.1", ports["tcp"]))
     for i in range(n):
@@ -180,7 +176,7 @@ def rotation_and_compression(tmp):
 
 def retention(tmp):
     store = os.path.join(tmp, "ret")
-    p, ports = start(["--store", store, "--listen", "tcp://127.0.0.1:0", "--max-log-file", "1",
+    p, ports = start_logwardd_with(["--store", store, "--listen", "tcp://127.0.0.1:0", "--max-log-file", "1",
                       "--num-logs", "9", "--max-total-size", "3"], os.path.join(tmp, "ret.ready"))
     s = socket.create_connection(("127.0.0.1", ports["tcp"]))
     for i in range(30000):  # ~6.5 MB into one file: 6 rotations
@@ -210,7 +206,7 @@ def disk_thresholds(tmp):
         return
     rec = b"type=USER_CMD msg=audit(1700000000.001:11): pid=1 uid=0 msg='cmd=6C73 res=success'"
     store = os.path.join(tmp, "low")
-    p, ports = start(["--store", store, "--listen", "audit://127.0.0.1:0", "--listen",
+    p, ports = start_logwardd_with(["--store", store, "--listen", "audit://127.0.0.1:0", "--listen",
                       "tcp://127.0.0.1:0", "--space-left", "99%", "--admin-space-left", "1%"],
                      os.path.join(tmp, "low.ready"))
     check("below space_left: DISKLOW with the sequence id, record stored",
@@ -220,7 +216,7 @@ def disk_thresholds(tmp):
     stored = open(os.path.join(store, "127.0.0.1", "audit.log"), "rb").read()
     check("DISKLOW record is in the trail", stored.count(b":11): pid=1") == 1, stored)
     store = os.path.join(tmp, "full")
-    p, ports = start(["--store", store, "--listen", "audit://127.0.0.1:0", "--listen",
+    p, ports = start_logwardd_with(["--store", store, "--listen", "audit://127.0.0.1:0", "--listen",
                       "tcp://127.0.0.1:0", "--space-left", "99%", "--admin-space-left", "99%"],
                      os.path.join(tmp, "full.ready"))
     reply = managed(ports["audit"], 6, rec)
@@ -240,7 +236,7 @@ def sighup(tmp):
     store = os.path.join(tmp, "hup")
     conf = os.path.join(tmp, "hup.conf")
     open(conf, "w").write(f"store = {store}\nlisten = tcp://127.0.0.1:0\n")
-    p, ports = start(["--config", conf], os.path.join(tmp, "hup.ready"))
+    p, ports = start_logwardd_with(["--config", conf], os.path.join(tmp, "hup.ready"))
     open(conf, "a").write("bogus = 1\n")
     p.send_signal(signal.SIGHUP)
     time.sleep(0.6)
@@ -265,7 +261,7 @@ def privileges(tmp):
         return
     store = os.path.join(tmp, "priv")
     os.chmod(tmp, 0o755)
-    p, ports = start(["--store", store, "--listen", "tcp://127.0.0.1:0", "--user", "nobody"],
+    p, ports = start_logwardd_with(["--store", store, "--listen", "tcp://127.0.0.1:0", "--user", "nobody"],
                      os.path.join(tmp, "priv.ready"))
     s = socket.create_connection(("127.0.0.1", ports["tcp"]))
     s.sendall(b"<13>1 2026-12-01T10:00:00Z h app - - - as-nobody\n")

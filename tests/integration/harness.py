@@ -102,3 +102,21 @@ def make_cert(d, ca, name, cn, san=None):
             f.write(f"subjectAltName={san}\n")
     openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
             "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", f"{name}.pem", cwd=d)
+
+
+started = []  # every logwardd start_logwardd started: scenarios stop them in their finally
+
+
+def start_logwardd(args, ready, timeout=15):
+    """Starts logwardd with args (which name `ready` as its ready file) and
+    waits until it has written it whole; returns (process, {scheme: port})."""
+    import subprocess
+    if os.path.exists(ready):
+        os.unlink(ready)
+    p = subprocess.Popen([LOGWARDD, *args], stderr=subprocess.PIPE)
+    started.append(p)
+    if not wait_for(lambda: os.path.exists(ready) or p.poll() is not None, timeout) or p.poll():
+        p.kill()
+        raise RuntimeError("logwardd did not start: " + p.stderr.read().decode())
+    wait_for(lambda: open(ready).read().endswith("\n"), 5)
+    return p, {l.split()[0]: int(l.split()[1]) for l in open(ready).read().splitlines()}

@@ -36,22 +36,11 @@ import sys
 import tempfile
 import time
 
-from harness import LOGWARD, LOGWARDD, check, summary, wait_for
+from harness import started, start_logwardd, LOGWARD, LOGWARDD, check, summary, wait_for
 
 HOSTS = ["hosta", "hostb", "hostc"]
-started = []
 
 
-def start(conf, ready):
-    if os.path.exists(ready):
-        os.unlink(ready)
-    p = subprocess.Popen([LOGWARDD, "--config", conf], stderr=subprocess.PIPE)
-    started.append(p)
-    if not wait_for(lambda: os.path.exists(ready) or p.poll() is not None, 15) or p.poll():
-        p.kill()
-        raise RuntimeError("logwardd did not start: " + p.stderr.read().decode())
-    wait_for(lambda: open(ready).read().endswith("\n"), 5)
-    return p, {l.split()[0]: int(l.split()[1]) for l in open(ready).read().splitlines()}
 
 
 def stored_lines(store):
@@ -335,7 +324,7 @@ def build_store(tmp):
                 f"max_log_file = 1\nnum_logs = 3\nready_file = {ready}\n")
     older = os.path.join(tmp, "older")
     for phase, (first, count) in enumerate([(0, 6000), (6000, 6000)]):
-        p, ports = start(conf, ready)
+        p, ports = start_logwardd(["--config", conf], ready)
         before = stored_lines(store)
         feed(ports, store, first, count, 20)
         # expired files take lines away: wait for a change, then for quiet

@@ -31,11 +31,10 @@ import subprocess
 import sys
 import tempfile
 
-from harness import LOGWARD, LOGWARDD, check, summary, wait_for
+from harness import started, start_logwardd, LOGWARD, LOGWARDD, check, summary, wait_for
 
 FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_APPEND_FL = 0x80086601, 0x40086602, 0x20
 CAP_LINUX_IMMUTABLE = 9
-started = []
 
 
 def flags(path):
@@ -65,14 +64,6 @@ def clear_flags(root):
                 pass
 
 
-def start(conf, ready):
-    p = subprocess.Popen([LOGWARDD, "--config", conf], stderr=subprocess.PIPE)
-    started.append(p)
-    if not wait_for(lambda: os.path.exists(ready) or p.poll() is not None, 15) or p.poll():
-        p.kill()
-        raise RuntimeError("logwardd did not start: " + p.stderr.read().decode())
-    wait_for(lambda: open(ready).read().endswith("\n"), 5)
-    return p, {l.split()[0]: int(l.split()[1]) for l in open(ready).read().splitlines()}
 
 
 def setup(tmp, store, extra="", ready=None):
@@ -128,7 +119,7 @@ def main():
         store = os.path.join(tmp, "store")
         conf, ready, key = setup(tmp, store, "user = nobody\n")
         os.chmod(tmp, 0o755)
-        p, ports = start(conf, ready)
+        p, ports = start_logwardd(["--config", conf], ready)
         c = caps(p.pid)
         want = 1 << CAP_LINUX_IMMUTABLE
         check("privileges dropped to nobody with CAP_LINUX_IMMUTABLE alone",

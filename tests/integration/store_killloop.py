@@ -32,22 +32,11 @@ import tempfile
 import threading
 import time
 
-from harness import LOGWARD, LOGWARDD, check, summary, wait_for
+from harness import started, start_logwardd, LOGWARD, LOGWARDD, check, summary, wait_for
 
 MAGIC, ACK, MESSAGE = 0xFF0000FE, 0x40000000, 0
-started = []
 
 
-def start(conf, ready):
-    if os.path.exists(ready):
-        os.unlink(ready)
-    p = subprocess.Popen([LOGWARDD, "--config", conf], stderr=subprocess.PIPE)
-    started.append(p)
-    if not wait_for(lambda: os.path.exists(ready) or p.poll() is not None, 20) or p.poll():
-        p.kill()
-        raise RuntimeError("logwardd did not start: " + p.stderr.read().decode())
-    wait_for(lambda: open(ready).read().endswith("\n"), 5)
-    return p, {l.split()[0]: int(l.split()[1]) for l in open(ready).read().splitlines()}
 
 
 def record(n):
@@ -178,7 +167,7 @@ def main():
         acked, next_id, bad, tails, lost_total = set(), 1, [], 0, 0
         t0 = time.time()
         for k in range(crashes):
-            p, ports = start(conf, ready)
+            p, ports = start_logwardd(["--config", conf], ready, 20)
             if k > 0:  # the records ACKed before the last crash are all there, once each
                 ids = stored_ids(store)
                 lost = sorted(n for n in acked if ids.get(n, 0) == 0)
@@ -208,7 +197,7 @@ def main():
                 bad.append(f"crash {k + 1}: verify rc {rc}: " + json.dumps(
                     [f for f in out["files"] if f["status"] in ("tampered", "error")]
                     or out.get("raw", ""))[:800])
-        p, ports = start(conf, ready)
+        p, ports = start_logwardd(["--config", conf], ready, 20)
         ids = stored_ids(store)
         lost = sorted(n for n in acked if ids.get(n, 0) == 0)
         dup = sorted(n for n, c in ids.items() if c > 1)

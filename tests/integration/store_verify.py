@@ -31,21 +31,10 @@ import tempfile
 import threading
 import time
 
-from harness import LOGWARD, LOGWARDD, check, summary, wait_for
-
-started = []
+from harness import started, start_logwardd, LOGWARD, LOGWARDD, check, summary, wait_for
 
 
-def start(conf, ready):
-    if os.path.exists(ready):
-        os.unlink(ready)
-    p = subprocess.Popen([LOGWARDD, "--config", conf], stderr=subprocess.PIPE)
-    started.append(p)
-    if not wait_for(lambda: os.path.exists(ready) or p.poll() is not None, 15) or p.poll():
-        p.kill()
-        raise RuntimeError("logwardd did not start: " + p.stderr.read().decode())
-    wait_for(lambda: open(ready).read().endswith("\n"), 5)
-    return p, {l.split()[0]: int(l.split()[1]) for l in open(ready).read().splitlines()}
+
 
 
 def send(port, hosts, n, start_at=0, stop=None):
@@ -182,7 +171,7 @@ def crash_loop(conf, ready, store, key, rounds):
     hosts = ["hosta", "hostb", "hostc"]
     sent = 10**6
     for k in range(rounds):
-        p, ports = start(conf, ready)
+        p, ports = start_logwardd(["--config", conf], ready)
         stop = threading.Event()
         t = threading.Thread(target=send, args=(ports["tcp"], hosts, 10**7, sent, stop))
         t.start()
@@ -196,7 +185,7 @@ def crash_loop(conf, ready, store, key, rounds):
         tails = [f for f in out["files"] if f["status"] == "unsealed_tail"]
         check(f"kill -9 #{k + 1}: clean or unsealed tail only ({len(tails)} tails)", rc == 0,
               json.dumps(bad_files(out))[:1500])
-    p, ports = start(conf, ready)
+    p, ports = start_logwardd(["--config", conf], ready)
     time.sleep(0.5)
     p.send_signal(signal.SIGTERM)
     p.wait(timeout=20)
@@ -226,7 +215,7 @@ def main():
             f.write(f"store = {store}\nlisten = tcp://127.0.0.1:0\nhost_from = claimed\n"
                     f"seal = on\nseal_interval = 1\nseal_idle = 1\nmax_log_file = 1\n"
                     f"num_logs = 3\nready_file = {ready}\n")
-        p, ports = start(conf, ready)
+        p, ports = start_logwardd(["--config", conf], ready)
         send(ports["tcp"], ["hosta", "hostb", "hostc"], 150000)
         # Rounds and heartbeat seals. Long enough that the newest seal lies
         # well past the promise (seal_idle + 2 intervals = 3 s) of the first
