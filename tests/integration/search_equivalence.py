@@ -7,8 +7,8 @@ events open at once so that ausearch's 2-second rule splits nothing), each
 query below runs as `ausearch -if FILE --raw ARGS` and as
 `logward search --format raw ARGS FILE`, both with LC_ALL=C and TZ=UTC, and the
 queries with time words under the same pinned clock (ausearch under Debian's
-faketime, fixed; logward through LOGWARD_SEARCH_NOW), at the time of the file's median event, or a day or ten minutes after it). The
-events are compared as sets: the key (node, seconds.millis, serial) and the
+faketime, fixed; logward through LOGWARD_SEARCH_NOW), at the time of the
+file's median event, or a day or ten minutes after it). The events are compared as sets: the key (node, seconds.millis, serial) and the
 records of each event (ausearch's raw output keeps an event's records together
 and in order; consecutive records with one key are one event).
 
