@@ -194,12 +194,17 @@ static void flush_ordered(struct search_run *run)
 static int put_default(struct buf *b, const struct audit_event *ev, bool interpret,
                        bool local_names)
 {
-    char when[64];
-    time_t t = (time_t)ev->sec;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
-    int r = interpret ? buf_append_str(b, "----\n") : buf_printf(b, "----\ntime->%s\n", when);
+    int r;
+    if (interpret) {
+        r = buf_append(b, "----\n", 5); /* -i has no time-> line: no date to format */
+    } else {
+        char when[64];
+        time_t t = (time_t)ev->sec;
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
+        r = buf_printf(b, "----\ntime->%s\n", when);
+    }
     for (uint32_t i = ev->nrecords; r == 0 && i-- > 0;) {
         const char *line = audit_event_line(ev, i);
         uint32_t len = ev->records[i].len;

@@ -23,8 +23,6 @@
 
 static _Thread_local struct audit_field *fields;
 
-#define FORMAT_NAME_CACHE 64 /* ids whose local names are remembered */
-
 void search_format_thread_end(void)
 {
     free(fields);
@@ -151,34 +149,51 @@ static int id_kind(const char *line, const struct audit_field *f)
         NAME("old-ouid"), NAME("new-auid"), NAME("id")};
     static const struct name gids[] = {NAME("gid"),  NAME("egid"), NAME("sgid"),   NAME("fsgid"),
                                        NAME("ogid"), NAME("igid"), NAME("new-gid")};
+    /* every id name ends in "id": most fields are out at one compare */
+    if (f->name_len < 2 || memcmp(line + f->name_off + f->name_len - 2, "id", 2))
+        return 0;
     if (name_in(line, f, uids, sizeof(uids) / sizeof(uids[0])))
         return 'u';
     return name_in(line, f, gids, sizeof(gids) / sizeof(gids[0])) ? 'g' : 0;
 }
 
-/* This machine's name for an id (getpwuid/getgrgid), or "unknown(ID)" as
- * ausearch -i writes an id it cannot name; remembered either way. */
-static const char *local_name(int kind, unsigned long id)
+/* This machine's name for an id (getpwuid_r/getgrgid_r, which go through
+ * NSS on every call), or "unknown(ID)" as ausearch -i writes an id it cannot
+ * name; remembered either way, per thread, in an open-addressed table of
+ * FORMAT_NAME_SLOTS (emptied when FORMAT_NAME_FILL are taken, so a log with
+ * ever more ids costs look-ups, never memory). */
+#define FORMAT_NAME_SLOTS 256
+#define FORMAT_NAME_FILL  192
+#define FORMAT_NAME_MAX   64 /* bytes of a remembered name; longer ones are cut */
+
+struct local_name {
+    uint32_t id;
+    uint8_t kind, len; /* kind 0: an empty slot */
+    char name[FORMAT_NAME_MAX];
+};
+
+static const struct local_name *local_name(int kind, unsigned long id)
 {
-    static _Thread_local struct {
-        int kind;
-        unsigned long id;
-        char name[64];
-    } cache[FORMAT_NAME_CACHE];
-    static _Thread_local unsigned next, last;
+    static _Thread_local struct local_name cache[FORMAT_NAME_SLOTS];
+    static _Thread_local unsigned filled;
+    static const struct local_name unset = {4294967295u, 'u', 5, "unset"};
     if (id == 4294967295ul)
-        return "unset";
-    /* A log has few ids, and runs of the same one: the last hit first, then
-     * only the slots filled so far. */
-    if (cache[last].kind == kind && cache[last].id == id)
-        return cache[last].name;
-    unsigned filled = next < FORMAT_NAME_CACHE ? next : FORMAT_NAME_CACHE;
-    for (unsigned i = 0; i < filled; i++)
-        if (cache[i].kind == kind && cache[i].id == id) {
-            last = i;
-            return cache[i].name;
-        }
-    unsigned slot = last = next++ % FORMAT_NAME_CACHE;
+        return &unset;
+    unsigned h = (unsigned)((id * 2654435761u) >> 8 ^ (unsigned)kind) % FORMAT_NAME_SLOTS;
+    for (;; h = (h + 1) % FORMAT_NAME_SLOTS) {
+        struct local_name *c = &cache[h];
+        if (c->kind == 0)
+            break;
+        if (c->kind == kind && c->id == id)
+            return c;
+    }
+    if (filled == FORMAT_NAME_FILL) {
+        memset(cache, 0, sizeof(cache));
+        filled = 0;
+        h = (unsigned)((id * 2654435761u) >> 8 ^ (unsigned)kind) % FORMAT_NAME_SLOTS;
+    }
+    filled++;
+    struct local_name *c = &cache[h];
     const char *n = NULL;
     char tmp[1024]; /* reentrant look-ups: search reads hosts on several threads */
     if (kind == 'u') {
@@ -190,12 +205,11 @@ static const char *local_name(int kind, unsigned long id)
         if (getgrgid_r((gid_t)id, &gr, tmp, sizeof(tmp), &res) == 0 && res)
             n = res->gr_name;
     }
-    cache[slot].kind = kind, cache[slot].id = id;
-    if (n)
-        snprintf(cache[slot].name, sizeof(cache[slot].name), "%s", n);
-    else
-        snprintf(cache[slot].name, sizeof(cache[slot].name), "unknown(%lu)", id);
-    return cache[slot].name;
+    int len = n ? snprintf(c->name, sizeof(c->name), "%s", n)
+                : snprintf(c->name, sizeof(c->name), "unknown(%lu)", id);
+    c->kind = (uint8_t)kind, c->id = (uint32_t)id;
+    c->len = (uint8_t)(len < 0 ? 0 : len >= FORMAT_NAME_MAX ? FORMAT_NAME_MAX - 1 : len);
+    return c;
 }
 
 /* An id's value: its digits, or strtoul's reading of anything else. */
@@ -209,28 +223,41 @@ static unsigned long id_value(const char *p, size_t n)
 }
 
 /* The event's local date "MM/DD/YY HH:MM:SS", formatted once per second. */
-static const char *date_of(int64_t sec)
+static const char *date_of(int64_t sec, size_t *len)
 {
     static _Thread_local int64_t last = INT64_MIN;
     static _Thread_local char when[64];
+    static _Thread_local size_t when_len;
     if (sec != last) {
         time_t t = (time_t)sec;
         struct tm tm;
         localtime_r(&t, &tm);
-        strftime(when, sizeof(when), "%x %H:%M:%S", &tm);
+        when_len = strftime(when, sizeof(when), "%x %H:%M:%S", &tm);
         last = sec;
     }
+    *len = when_len;
     return when;
 }
 
-static int put_number(struct buf *b, uint64_t v)
+/* Writes v's digits at b's reserved end (room for 20). */
+static void put_number(struct buf *b, uint64_t v)
 {
     char tmp[24], *p = tmp + sizeof(tmp);
     do
         *--p = (char)('0' + v % 10);
     while (v /= 10);
-    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+    buf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
+
+/* A bit per (name length, first letter) of the record's ENRICHED fields, so
+ * that most fields need not look for theirs. */
+static uint64_t enriched_bit(const char *line, const struct audit_field *f)
+{
+    return 1ull << ((f->name_len * 5u + ((unsigned char)line[f->name_off] | 0x20u)) & 63);
+}
+
+#define FORMAT_FIELD_ROOM 80 /* a field's bytes beyond its name and value: separators, "0x",
+                                a remembered local name (FORMAT_NAME_MAX) */
 
 int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_t i,
                             bool local_names)
@@ -241,50 +268,64 @@ int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_
     if (n < 0)
         return n;
     const char *tname = audit_tables_type_name(r->type);
-    int rc = 0;
+    size_t tlen = tname ? strlen(tname) : r->h.type_len, dlen;
+    const char *date = date_of(ev->sec, &dlen);
+    int rc = buf_reserve(b, ev->node_len + tlen + dlen + 64);
+    if (rc < 0)
+        return rc;
     if (ev->node_len) {
-        rc = buf_append(b, "node=", 5);
-        rc = rc ? rc : buf_append(b, ev->node, ev->node_len);
-        rc = rc ? rc : buf_append(b, " ", 1);
+        buf_put(b, "node=", 5);
+        buf_put(b, ev->node, ev->node_len);
+        buf_putc(b, ' ');
     }
-    rc = rc ? rc : buf_append(b, "type=", 5);
-    if (rc == 0)
-        rc = tname ? buf_append_str(b, tname) : buf_append(b, line + r->h.type_off, r->h.type_len);
-    rc = rc ? rc : buf_append(b, " msg=audit(", 11);
-    rc = rc ? rc : buf_append_str(b, date_of(ev->sec));
-    if (rc == 0) {
-        char tmp[5] = {'.', (char)('0' + ev->msec / 100 % 10), (char)('0' + ev->msec / 10 % 10),
-                       (char)('0' + ev->msec % 10), ':'};
-        rc = buf_append(b, tmp, sizeof(tmp));
-    }
-    rc = rc ? rc : put_number(b, ev->serial);
-    rc = rc ? rc : buf_append(b, ") :", 3);
+    buf_put(b, "type=", 5);
+    buf_put(b, tname ? tname : line + r->h.type_off, tlen);
+    buf_put(b, " msg=audit(", 11);
+    buf_put(b, date, dlen);
+    char ms[5] = {'.', (char)('0' + ev->msec / 100 % 10), (char)('0' + ev->msec / 10 % 10),
+                  (char)('0' + ev->msec % 10), ':'};
+    buf_put(b, ms, sizeof(ms));
+    put_number(b, ev->serial);
+    buf_put(b, ") :", 3);
     uint32_t arch = arch_of(line, n);
     bool in_msg = false;
     int first_enriched = 0; /* the ENRICHED fields come last */
     while (first_enriched < n && fields[first_enriched].part != AUDIT_PART_ENRICHED)
         first_enriched++;
+    uint64_t enriched = 0;
+    for (int k = first_enriched; k < n; k++)
+        enriched |= enriched_bit(line, &fields[k]);
     for (int k = 0; rc == 0 && k < first_enriched; k++) {
         const struct audit_field *f = &fields[k];
-        bool msg = f->part == AUDIT_PART_MSG;
-        rc = msg && !in_msg ? buf_append(b, " msg='", 6) : buf_append(b, " ", 1);
-        in_msg = msg;
-        rc = rc ? rc : buf_append(b, line + f->name_off, f->name_len);
-        rc = rc ? rc : buf_append(b, "=", 1);
         const struct audit_field *e =
-            rc == 0 && first_enriched < n ? enriched_of(line, f, first_enriched, n) : NULL;
-        const char *local = NULL;
-        int kind = !e && local_names && f->kind == AUDIT_VALUE_PLAIN ? id_kind(line, f) : 0;
-        if (kind)
-            local = local_name(kind, id_value(line + f->value_off, f->value_len));
-        if (rc == 0)
-            rc = e       ? buf_append(b, line + e->value_off, e->value_len)
-                 : local ? buf_append_str(b, local)
-                         : put_value(b, line, f, arch, r->type);
+            enriched & enriched_bit(line, f) ? enriched_of(line, f, first_enriched, n) : NULL;
+        rc = buf_reserve(b, f->name_len + (e ? e->value_len : f->value_len) + FORMAT_FIELD_ROOM);
+        if (rc < 0)
+            break;
+        bool msg = f->part == AUDIT_PART_MSG;
+        if (msg && !in_msg)
+            buf_put(b, " msg='", 6);
+        else
+            buf_putc(b, ' ');
+        in_msg = msg;
+        buf_put(b, line + f->name_off, f->name_len);
+        buf_putc(b, '=');
+        if (e) {
+            buf_put(b, line + e->value_off, e->value_len);
+            continue;
+        }
+        int kind = local_names && f->kind == AUDIT_VALUE_PLAIN ? id_kind(line, f) : 0;
+        if (kind) {
+            const struct local_name *c =
+                local_name(kind, id_value(line + f->value_off, f->value_len));
+            buf_put(b, c->name, c->len);
+            continue;
+        }
+        rc = put_value(b, line, f, arch, r->type);
     }
-    if (rc == 0 && in_msg)
-        rc = buf_append(b, "'", 1);
-    return rc ? rc : buf_append(b, " \n", 2);
+    if (rc == 0)
+        rc = buf_append(b, in_msg ? "' \n" : " \n", in_msg ? 3 : 2);
+    return rc;
 }
 
 /* ----------------------------------------------------------------- csv */

@@ -608,6 +608,7 @@ struct needle {
 struct search_matcher {
     const struct search_query *q;
     bool fields;
+    unsigned need; /* items the query tests (~0u: every record is gathered) */
     struct needle key, exe;
     struct audit_field *f;
     struct buf scratch;
@@ -634,12 +635,49 @@ static int needle_init(struct needle *n, const char *s)
     return 0;
 }
 
-static bool needle_in(const struct needle *n, const struct audit_event *ev)
+static bool needle_in_text(const struct needle *n, const char *t, size_t len)
 {
-    const char *t = ev->text.data;
-    size_t len = ev->text.len;
-    return !n->plain || memmem(t, len, n->plain, strlen(n->plain)) ||
+    return memmem(t, len, n->plain, strlen(n->plain)) ||
            memmem(t, len, n->upper, strlen(n->upper)) || memmem(t, len, n->lower, strlen(n->lower));
+}
+
+/* Whether the needle is in a record that gives the item (takes[] & item):
+ * the value tested comes from such a record, as written or hex-encoded, so
+ * the other records (EXECVE arguments, PATH, PROCTITLE: most of an event's
+ * bytes) need not be searched. NETFILTER_CFG and EVENT_LISTENER default a
+ * missing exe to "(null)", which no text holds: such an event is let through. */
+static bool needle_in(const struct needle *n, const struct audit_event *ev, unsigned item)
+{
+    if (!n->plain)
+        return true;
+    for (uint32_t i = 0; i < ev->nrecords; i++) {
+        enum record_class rc = record_class(ev->records[i].type);
+        if (rc == RC_KERNEL && item == I_EXE)
+            return true;
+        if ((takes[rc] & item) &&
+            needle_in_text(n, audit_event_line(ev, i), ev->records[i].len))
+            return true;
+    }
+    return false;
+}
+
+/* The items the query's field options test, or ~0u (every record gathered)
+ * when it tests one whose value may come from a record outside takes[]
+ * (ENRICHED names, SOCKADDR hosts and files, AVC and daemon results). */
+static unsigned items_needed(const struct search_query *q)
+{
+    if (q->uid != SEARCH_UNSET || q->euid != SEARCH_UNSET || q->auid != SEARCH_UNSET ||
+        q->uid_all || q->host || q->file || q->success >= 0)
+        return ~0u;
+    unsigned need = 0;
+    need |= q->key ? I_KEY : 0;
+    need |= q->exe ? I_EXE : 0;
+    need |= q->pid != SEARCH_UNSET ? I_PID : 0;
+    need |= q->ppid != SEARCH_UNSET ? I_PPID : 0;
+    need |= q->session != SEARCH_UNSET ? I_SES : 0;
+    need |= q->terminal ? I_TTY | I_TERMINAL : 0;
+    need |= q->syscall != SEARCH_UNSET ? I_SYSCALL : 0;
+    return need;
 }
 
 struct search_matcher *search_matcher_new(const struct search_query *q)
@@ -649,6 +687,7 @@ struct search_matcher *search_matcher_new(const struct search_query *q)
         return NULL;
     m->q = q;
     m->fields = search_query_needs_fields(q);
+    m->need = items_needed(q);
     if (needle_init(&m->key, q->key) < 0 || needle_init(&m->exe, q->exe) < 0) {
         search_matcher_free(m);
         return NULL;
@@ -785,10 +824,11 @@ static void take_avc_result(struct search_items *it, const char *line, size_t le
 /* One field of a record of class rc. `seen` holds items already taken from
  * this record (most are taken from their first occurrence). */
 static void take_field(struct search_matcher *m, enum record_class rc, const char *line,
-                       const struct audit_field *f, unsigned *seen, bool *had_host)
+                       const struct audit_field *f, unsigned *seen, bool *had_host,
+                       unsigned need)
 {
     struct search_items *it = &m->it;
-    unsigned want = takes[rc];
+    unsigned want = takes[rc] & need; /* what is not tested is not read */
     struct search_span name = {line + f->name_off, f->name_len};
     struct search_span raw = {line + f->value_off, f->value_len};
 #define FIRST(bit) ((want & (bit)) && !(*seen & (bit)) && (*seen |= (bit)))
@@ -900,7 +940,9 @@ static void fill_kernel(struct search_items *it, const struct search_items *befo
         it->exe = (struct search_span){"(null)", 6};
 }
 
-static int gather(struct search_matcher *m, const struct audit_event *ev)
+/* Gathers the items of ev from the records that give one of `need` (~0u:
+ * every record). */
+static int gather(struct search_matcher *m, const struct audit_event *ev, unsigned need)
 {
     struct search_items *it = &m->it;
     it->pid = it->ppid = it->uid = it->euid = it->auid = it->ses = it->syscall = SEARCH_UNSET;
@@ -916,7 +958,7 @@ static int gather(struct search_matcher *m, const struct audit_event *ev)
     for (uint32_t i = 0; i < ev->nrecords; i++) {
         const struct audit_record_ref *r = &ev->records[i];
         enum record_class rc = record_class(r->type);
-        if (rc == RC_NONE)
+        if (rc == RC_NONE || (need != ~0u && !(takes[rc] & need)))
             continue;
         const char *line = audit_event_line(ev, i);
         int n = audit_fields_parse(line, r->len, &r->h, m->f, AUDIT_RECORD_MAX_FIELDS);
@@ -930,7 +972,7 @@ static int gather(struct search_matcher *m, const struct audit_event *ev)
         if (rc == RC_KERNEL)
             memcpy(&before, it, offsetof(struct search_items, nfiles));
         for (int k = 0; k < n; k++)
-            take_field(m, rc, line, &m->f[k], &seen, &had_host);
+            take_field(m, rc, line, &m->f[k], &seen, &had_host, need);
         if (rc == RC_KERNEL)
             fill_kernel(it, &before, seen);
     }
@@ -1045,10 +1087,10 @@ int search_matcher_match(struct search_matcher *m, const struct audit_event *ev)
     m->stats.tested++;
     if (!header_match(m->q, ev))
         return 0;
-    if (m->fields && !(needle_in(&m->key, ev) && needle_in(&m->exe, ev)))
-        return 0; /* the key or exe is nowhere in the text */
+    if (m->fields && !(needle_in(&m->key, ev, I_KEY) && needle_in(&m->exe, ev, I_EXE)))
+        return 0; /* the key or exe is in no record that could give it */
     if (m->fields) {
-        int r = gather(m, ev);
+        int r = gather(m, ev, m->need);
         if (r < 0)
             return r;
         if (!fields_match(m->q, &m->it))
@@ -1061,5 +1103,5 @@ int search_matcher_match(struct search_matcher *m, const struct audit_event *ev)
 const struct search_items *search_matcher_items(struct search_matcher *m,
                                                 const struct audit_event *ev)
 {
-    return gather(m, ev) < 0 ? NULL : &m->it;
+    return gather(m, ev, ~0u) < 0 ? NULL : &m->it;
 }
