@@ -349,9 +349,9 @@ static void entry_release(struct store *s, struct store_entry *e)
     free(e);
 }
 
-static struct store_entry *entry_get(struct store *s, const char *path, size_t n)
+/* The entry of path (h = store_path_hash of it), made if absent. */
+static struct store_entry *entry_get_hashed(struct store *s, const char *path, size_t n, uint64_t h)
 {
-    uint64_t h = store_path_hash(path, n);
     struct store_entry *e = entry_find(s, path, n, h);
     if (e) {
         if (e != s->lru_head) {
@@ -375,6 +375,11 @@ static struct store_entry *entry_get(struct store *s, const char *path, size_t n
     lru_push_front(s, e);
     s->count++;
     return e;
+}
+
+static struct store_entry *entry_get(struct store *s, const char *path, size_t n)
+{
+    return entry_get_hashed(s, path, n, store_path_hash(path, n));
 }
 
 /* ---- rotation ---- */
@@ -438,11 +443,24 @@ int store_append(struct store *s, const char *host, size_t host_len, const char 
         return -EINVAL;
     if (s->space.on && (r = store_space_gate(s, len + 1)) < 0)
         return r;
+    /* The path of a pair seen before is remembered (dest.c). */
+    size_t path_len;
+    uint64_t h;
+    const char *known =
+        store_dest_find(s->dests, host, host_len, program, program_len, &path_len, &h);
     char path[STORE_PATH_MAX];
-    r = render(s, host, host_len, program, program_len, path, sizeof(path));
-    if (r < 0)
-        return r;
-    struct store_entry *e = entry_get(s, path, (size_t)r);
+    if (!known) {
+        r = render(s, host, host_len, program, program_len, path, sizeof(path));
+        if (r < 0)
+            return r;
+        known = path;
+        path_len = (size_t)r;
+        h = store_path_hash(path, path_len);
+        if ((r = store_dest_add(&s->dests, host, host_len, program, program_len, path, path_len,
+                                h)) < 0)
+            return r;
+    }
+    struct store_entry *e = entry_get_hashed(s, known, path_len, h);
     if (!e)
         return -ENOMEM;
     if ((r = entry_open(s, e)) < 0) {
@@ -600,6 +618,7 @@ void store_close(struct store *s)
             syncfs(s->root_fd);
     }
     store_compress_free(s);
+    store_dests_free(s->dests);
     store_index_free(&s->idx);
     if (s->root_fd >= 0)
         close(s->root_fd);

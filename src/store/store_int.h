@@ -116,6 +116,8 @@ struct store {
     struct store_stats stats;
     unsigned ao_said;        /* append_only.c: reasons already said */
     struct store_seal *seal; /* NULL unless cfg.seal */
+    /* dest.c: (host, program) -> path, made at first use */
+    struct store_dests *dests;
 };
 
 /* Says msg through cfg->log, if set (printf-like, one line). */
@@ -154,6 +156,19 @@ int store_rotated_name(char *out, size_t cap, const char *leaf, unsigned num, bo
  * name (all of it for an active one) and sets *num (0 = active), *zst and
  * *tmp (a compression's temp file); -1 for a name the store never makes. */
 int store_name_classify(const char *name, unsigned *num, bool *zst, bool *tmp);
+
+/* ---- dest.c: (host, program) as received -> rendered path, remembered ---- */
+struct store_dests;
+/* The path remembered for the pair (NUL-terminated; valid until the next
+ * store_dest_add), its length and store_path_hash; NULL if not known. */
+const char *store_dest_find(struct store_dests *ds, const char *host, size_t host_len,
+                            const char *program, size_t program_len, size_t *path_len,
+                            uint64_t *path_hash);
+/* Remembers a rendered path (made at the first call). Returns 0 (also
+ * when it is not kept: over-long names) or -ENOMEM. */
+int store_dest_add(struct store_dests **ds, const char *host, size_t host_len, const char *program,
+                   size_t program_len, const char *path, size_t path_len, uint64_t path_hash);
+void store_dests_free(struct store_dests *ds);
 
 /* ---- index.c ---- */
 int store_index_build(struct store *s);

@@ -1,0 +1,7 @@
+# Tests of the collector's fast path (issue 3, speed: H2): the store's
+# memory of destinations, the ingest line format. Names start with
+# unit_store / unit_ingest so that `ctest -R store|ingest` runs them.
+add_executable(test_store_dest unit/test_store_dest.c)
+target_link_libraries(test_store_dest PRIVATE lw_store)
+target_include_directories(test_store_dest PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+add_test(NAME unit_store_dest COMMAND test_store_dest)
