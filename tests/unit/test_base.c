@@ -5,6 +5,9 @@
 #include "check.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 static void test_json_escape(void)
 {
@@ -21,6 +24,68 @@ static void test_json_escape(void)
     json_put_i64(&b, -42);
     json_put_u64(&b, 18446744073709551615ull);
     CHECK_MEM(b.data, b.len, "-4218446744073709551615");
+    buf_free(&b);
+}
+
+/* The escape byte by byte, as docs/event-schema.md states it: the fast paths
+ * of json_put_string (16 and 32 bytes at a time, short tails) must agree. */
+static size_t reference_escape(const unsigned char *s, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    *o++ = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t k = c >= 0x80 ? utf8_sequence_len(s + i, n - i) : 0;
+        if (k) {
+            memcpy(o, s + i, k), o += k, i += k;
+            continue;
+        }
+        i++;
+        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\t' ? "\\t"
+                      : c == '\r' ? "\\r" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+        if (e) {
+            memcpy(o, e, 2), o += 2;
+        } else if (c < 0x20 || c >= 0x7f) {
+            memcpy(o, c >= 0x80 ? "\\udc" : "\\u00", 4), o += 4;
+            *o++ = hex[c >> 4], *o++ = hex[c & 15];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o++ = '"';
+    return (size_t)(o - out);
+}
+
+static void test_json_escape_random(void)
+{
+    static const unsigned char pick[] = {'a', '"', '\\', '\n', 0x01, 0x1f, 0x20, 0x7e, 0x7f,
+                                         0x80, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0xff};
+    unsigned char in[200];
+    char want[6 * sizeof(in) + 2];
+    struct buf b;
+    buf_init(&b, 0);
+    uint64_t x = 88172645463325252ull; /* xorshift: the same cases every run */
+    int bad = 0;
+    for (int round = 0; round < 20000 && bad < 3; round++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = x % sizeof(in);
+        unsigned mostly_plain = (x >> 8) % 4; /* 0: any bytes; else rare specials */
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            in[i] = mostly_plain && x % 16 ? (unsigned char)(0x20 + (x >> 8) % 95) /* printable */
+                                           : pick[(x >> 8) % sizeof(pick)];
+        }
+        size_t want_len = reference_escape(in, n, want);
+        buf_reset(&b);
+        CHECK_INT(json_put_string(&b, (const char *)in, n), 0);
+        if (b.len != want_len || memcmp(b.data, want, want_len) != 0) {
+            fprintf(stderr, "json_put_string differs from the reference for %zu bytes (round %d)\n",
+                    n, round);
+            bad++;
+        }
+    }
+    CHECK_INT(bad, 0);
     buf_free(&b);
 }
 
@@ -52,6 +117,7 @@ static void test_buf_bound(void)
 int main(void)
 {
     test_json_escape();
+    test_json_escape_random();
     test_hex_and_utf8();
     test_buf_bound();
     return check_status();
