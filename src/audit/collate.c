@@ -295,7 +295,8 @@ static int open_event(struct audit_collate *c, uint64_t hash, const struct audit
         }
         i = c->pool_len++;
         memset(&c->pool[i], 0, sizeof(c->pool[i]));
-        buf_init(&c->pool[i].ev.text, AUDIT_EVENT_MAX_BYTES + AUDIT_RECORD_MAX_LINE + 1);
+        buf_init(&c->pool[i].ev.text,
+                 AUDIT_EVENT_MAX_BYTES + AUDIT_RECORD_MAX_LINE + 1 + AUDIT_EVENT_SLACK);
     }
     struct slot *s = &c->pool[i];
     s->ev.sec = h->sec;
@@ -327,7 +328,7 @@ static int append_record(struct slot *s, const char *line, size_t len, const str
         s->record_cap = cap;
     }
     uint32_t off = (uint32_t)s->ev.text.len;
-    int r = buf_reserve(&s->ev.text, len + 1);
+    int r = buf_reserve(&s->ev.text, len + 1 + AUDIT_EVENT_SLACK);
     if (r < 0)
         return r;
     buf_put(&s->ev.text, line, len);

@@ -29,6 +29,10 @@ struct audit_record_ref {
     struct audit_header h; /* offsets relative to the line */
 };
 
+/* Bytes readable (allocated, of no meaning) after every line of an event's
+ * text: a consumer may load 16 bytes at any byte of a line. */
+#define AUDIT_EVENT_SLACK 16
+
 struct audit_event {
     int64_t sec;
     uint32_t msec;
@@ -38,7 +42,7 @@ struct audit_event {
     uint8_t closed_by; /* enum audit_close_reason */
     const char *node;  /* into text */
     struct audit_record_ref *records;
-    struct buf text; /* raw lines, each followed by '\n' */
+    struct buf text; /* raw lines, each followed by '\n', then AUDIT_EVENT_SLACK */
 };
 
 static inline const char *audit_event_line(const struct audit_event *ev, uint32_t i)
