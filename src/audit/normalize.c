@@ -377,14 +377,16 @@ static bool parse_i64(const struct fval *v, int64_t *out)
     return true;
 }
 
-/* Decoded bytes of a value: hex-decoded into scratch when it is encoded. */
+/* Decoded bytes of a value: hex-decoded into scratch when it is encoded.
+ * Either way 16 bytes can be read at what it returns (the event's slack, or
+ * scratch's), as json_put_string_padded needs. */
 static const char *decoded(struct audit_normalizer *n, const struct fval *v, enum how how,
                            size_t *len)
 {
     if ((how == ESC || how == HEX) && v->kind == AUDIT_VALUE_PLAIN &&
         hex_is_encoded(v->p, v->len)) {
         buf_reset(&n->scratch);
-        if (buf_reserve(&n->scratch, v->len / 2) < 0) {
+        if (buf_reserve(&n->scratch, v->len / 2 + 16) < 0) { /* 16: for padded reads */
             *len = v->len;
             return v->p;
         }
@@ -476,7 +478,7 @@ static int put_value(struct audit_normalizer *n, struct buf *b, const struct fva
         return buf_append(b, v->p, v->len);
     size_t len;
     const char *p = decoded(n, v, (enum how)how, &len);
-    return json_put_string(b, p, len);
+    return json_put_string_padded(b, p, len);
 }
 
 /* "key":value; a number that is already JSON goes with its key under one
@@ -669,8 +671,9 @@ static int put_types(struct obj *o, const struct audit_event *ev)
         const char *name = record_type_name(ev, i, &len);
         if (i)
             r = buf_append(o->b, ",", 1);
-        if (r == 0)
-            r = json_put_string(o->b, name, len);
+        if (r == 0) /* a name from the line has the event's slack after it */
+            r = ev->records[i].h.type_number ? json_put_string(o->b, name, len)
+                                             : json_put_string_padded(o->b, name, len);
     }
     return r < 0 ? r : buf_append(o->b, "]", 1);
 }
@@ -690,7 +693,7 @@ static int put_keys(struct audit_normalizer *n, struct obj *o)
             if (!first)
                 r = buf_append(o->b, ",", 1);
             if (r == 0)
-                r = json_put_string(o->b, p, (size_t)(stop - p));
+                r = json_put_string_padded(o->b, p, (size_t)(stop - p));
             first = false;
             p = stop + 1;
         }
@@ -878,7 +881,8 @@ static int put_proctitle(struct audit_normalizer *n, struct obj *o)
                 n->scratch.data[i] = ' ';
     while (len && p[len - 1] == ' ' && p == n->scratch.data)
         len--;
-    return put_string_kv(o, "proctitle", p, len);
+    int r = obj_key(o, "proctitle");
+    return r < 0 ? r : json_put_string_padded(o->b, p, len);
 }
 
 static int put_avc(const struct audit_event *ev, struct obj *o)

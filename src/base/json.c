@@ -89,17 +89,7 @@ static inline bool word_is_plain(uint64_t w)
 #endif
 
 #ifdef __SSE2__
-/* Bit i set: byte i of v needs attention. v + 1 as signed bytes is below
- * 0x21 exactly for 0x00..0x1f, 0x7f (which wraps to -128) and 0x80..0xff:
- * one add and one compare for all but the quote and the backslash. */
-static inline unsigned special_mask(__m128i v)
-{
-    const __m128i bound = _mm_set1_epi8(0x21), one = _mm_set1_epi8(1),
-                  quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    __m128i low = _mm_cmpgt_epi8(bound, _mm_add_epi8(v, one));
-    __m128i hit = _mm_or_si128(low, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
-    return (unsigned)_mm_movemask_epi8(hit);
-}
+#define special_mask json_special_mask
 #endif
 
 /* Copies a plain tail of 4..15 bytes with two overlapping loads and stores

@@ -11,6 +11,9 @@
 
 #include "base/buf.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <string.h>
 
@@ -18,6 +21,44 @@
 #define JSON_STRING_MAX(n) (6 * (n) + 2)
 
 int json_put_string(struct buf *b, const char *p, size_t n);
+#ifdef __SSE2__
+/* Bit i set: byte i of v needs attention in a JSON string (< 0x20, '"',
+ * '\\', 0x7f and up). v + 1 as signed bytes is below 0x21 exactly for
+ * 0x00..0x1f, 0x7f (which wraps to -128) and 0x80..0xff. */
+static inline unsigned json_special_mask(__m128i v)
+{
+    const __m128i bound = _mm_set1_epi8(0x21), one = _mm_set1_epi8(1),
+                  quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    __m128i low = _mm_cmpgt_epi8(bound, _mm_add_epi8(v, one));
+    __m128i hit =
+        _mm_or_si128(low, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+    return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+/* json_put_string for p[0..n) where 16 bytes can be read at p whatever n
+ * (a value inside a buffer with slack after it): a plain string of up to 16
+ * bytes is one load, one test and one store, inline, with no branch on its
+ * length. */
+static inline int json_put_string_padded(struct buf *b, const char *p, size_t n)
+{
+#ifdef __SSE2__
+    if (n <= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        if ((json_special_mask(v) & ((1u << n) - 1)) == 0) {
+            int r = buf_reserve(b, 18);
+            if (r < 0)
+                return r;
+            char *o = b->data + b->len;
+            o[0] = '"';
+            _mm_storeu_si128((__m128i *)(void *)(o + 1), v);
+            o[n + 1] = '"';
+            b->len += n + 2;
+            return 0;
+        }
+    }
+#endif
+    return json_put_string(b, p, n);
+}
 int json_put_u64(struct buf *b, uint64_t v);
 int json_put_i64(struct buf *b, int64_t v);
 /* Appends `"name":` for name[0..n) (plain ASCII without quotes). */
