@@ -5,6 +5,7 @@
 #include "check.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,6 +90,51 @@ static void test_json_escape_random(void)
     buf_free(&b);
 }
 
+/* hex_is_encoded and hex_decode (8 digits at a time, then byte by byte)
+ * against a per-byte reference on generated strings of every length to 40. */
+static void test_hex_random(void)
+{
+    static const char pick[] = "0123456789abcdefABCDEF/:G@`gz\x80";
+    char in[40];
+    unsigned char got[20], want[20];
+    uint64_t x = 2463534242ull;
+    int bad = 0;
+    for (int round = 0; round < 20000 && bad < 3; round++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = x % (sizeof(in) + 1);
+        bool rare = (x >> 8) % 2; /* mostly digits, a wrong byte now and then */
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            in[i] = pick[(x >> 8) % (rare && x % 64 ? 22 : sizeof(pick) - 1)];
+        }
+        bool hex = n > 0 && n % 2 == 0;
+        for (size_t i = 0; i < n; i++)
+            hex = hex && ((in[i] >= '0' && in[i] <= '9') || (in[i] >= 'a' && in[i] <= 'f') ||
+                          (in[i] >= 'A' && in[i] <= 'F'));
+        if (hex_is_encoded(in, n) != hex) {
+            fprintf(stderr, "hex_is_encoded(\"%.*s\") != %d\n", (int)n, in, hex);
+            bad++;
+            continue;
+        }
+        if (!hex)
+            continue;
+        for (size_t i = 0; i < n / 2; i++) {
+            unsigned v = 0;
+            for (int k = 0; k < 2; k++) {
+                char c = in[2 * i + (size_t)k];
+                v = v << 4 | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+            }
+            want[i] = (unsigned char)v;
+        }
+        hex_decode(in, n, got);
+        if (memcmp(got, want, n / 2) != 0) {
+            fprintf(stderr, "hex_decode(\"%.*s\") differs\n", (int)n, in);
+            bad++;
+        }
+    }
+    CHECK_INT(bad, 0);
+}
+
 static void test_hex_and_utf8(void)
 {
     unsigned char out[4];
@@ -119,6 +165,7 @@ int main(void)
     test_json_escape();
     test_json_escape_random();
     test_hex_and_utf8();
+    test_hex_random();
     test_buf_bound();
     return check_status();
 }
