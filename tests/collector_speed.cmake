@@ -5,3 +5,8 @@ add_executable(test_store_dest unit/test_store_dest.c)
 target_link_libraries(test_store_dest PRIVATE lw_store)
 target_include_directories(test_store_dest PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 add_test(NAME unit_store_dest COMMAND test_store_dest)
+# The syslog parser's fast paths against the parser as it was (verbatim copy).
+add_executable(test_syslog_fast unit/test_syslog_fast.c unit/syslog_msg_ref.c)
+target_link_libraries(test_syslog_fast PRIVATE lw_audit)
+target_include_directories(test_syslog_fast PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+add_test(NAME unit_syslog_fast COMMAND test_syslog_fast)

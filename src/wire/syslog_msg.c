@@ -15,6 +15,10 @@
 #include <stdbool.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* The part of the message being parsed: [p, p + end), offsets from p. */
 struct span {
     const char *p;
@@ -124,12 +128,55 @@ static bool parse_zone(const struct span *s, size_t *i, struct syslog_msg *m, bo
     return true;
 }
 
+/* The value of two digits at p, or a value above 99 if either is not one. */
+static unsigned two_digits(const char *p)
+{
+    unsigned a = (unsigned char)p[0] - (unsigned)'0', b = (unsigned char)p[1] - (unsigned)'0';
+    return a > 9 || b > 9 ? 1000 : a * 10 + b;
+}
+
+/*
+ * The common case at once: "YYYY-MM-DDThh:mm:ss" whole, every field in
+ * range. Anything else (too short, a field out of range, another byte)
+ * answers false and the field-by-field parse below decides, as before.
+ */
+static bool rfc3339_fixed(const struct span *s, size_t i, unsigned v[6])
+{
+    if (s->end - i < 19)
+        return false;
+    const char *p = s->p + i;
+    unsigned hi = two_digits(p), lo = two_digits(p + 2);
+    v[1] = two_digits(p + 5);
+    v[2] = two_digits(p + 8);
+    v[3] = two_digits(p + 11);
+    v[4] = two_digits(p + 14);
+    v[5] = two_digits(p + 17);
+    if (hi > 99 || lo > 99 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't') ||
+        p[13] != ':' || p[16] != ':')
+        return false;
+    v[0] = hi * 100 + lo;
+    return v[1] >= 1 && v[1] <= 12 && v[2] >= 1 && v[2] <= days_in_month(v[0], v[1], true) &&
+           v[3] <= 23 && v[4] <= 59 && v[5] <= 60;
+}
+
 /* RFC 3339: YYYY-MM-DDThh:mm:ss[.frac][zone]. Fills m only as far as valid;
  * the caller discards m's time fields on failure, when *i is where it
  * stopped (the start of a field out of range). */
 static bool parse_rfc3339(const struct span *s, size_t *i, struct syslog_msg *m, bool need_tz)
 {
     unsigned y, mo, d, h, mi, sec;
+    unsigned v[6];
+    if (rfc3339_fixed(s, *i, v)) {
+        set_time_of_day(m, v[3], v[4], v[5]);
+        *i += 19;
+        if (!parse_fraction(s, i, m) || !parse_zone(s, i, m, need_tz))
+            return false;
+        m->year = (uint16_t)v[0];
+        m->month = (uint8_t)v[1];
+        m->day = (uint8_t)v[2];
+        m->flags |= SYSLOG_MSG_HAS_YEAR;
+        return true;
+    }
     size_t at = *i;
     if (!fixed_digits(s, i, 4, &y) || !expect(s, i, '-'))
         return false;
@@ -250,12 +297,34 @@ static void set_msg(const struct span *s, size_t i, struct syslog_msg *m)
 
 /* ---- RFC 5424 ---------------------------------------------------------- */
 
+/* Advances *i over at most max PRINTUSASCII bytes, 16 at a time while
+ * that many are inside both the bound and the message. */
+static void skip_printusascii(const struct span *s, size_t *i, size_t max)
+{
+    size_t lim = s->end - *i < max ? s->end : *i + max;
+#ifdef __SSE2__
+    const __m128i below = _mm_set1_epi8(33), above = _mm_set1_epi8(126);
+    while (lim - *i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s->p + *i));
+        /* signed compares: bytes 0x80..0xff are negative, below 33 */
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, below), _mm_cmpgt_epi8(v, above));
+        unsigned mask = (unsigned)_mm_movemask_epi8(bad);
+        if (mask) {
+            *i += (size_t)__builtin_ctz(mask);
+            return;
+        }
+        *i += 16;
+    }
+#endif
+    while (*i < lim && is_printusascii(s->p[*i]))
+        (*i)++;
+}
+
 /* One header field: 1..max PRINTUSASCII then SP; "-" is absent (length 0). */
 static int header_field(const struct span *s, size_t *i, size_t max, uint32_t *off, uint32_t *len)
 {
     size_t start = *i;
-    while (*i < s->end && is_printusascii(s->p[*i]) && *i - start < max)
-        (*i)++;
+    skip_printusascii(s, i, max);
     size_t n = *i - start;
     if (n == 0 || !expect(s, i, ' '))
         return -ERR_SYSLOG_BAD_HEADER;
