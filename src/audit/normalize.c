@@ -50,6 +50,8 @@ static const struct {
 #undef FIELD
 };
 
+_Static_assert(F_COUNT <= 127, "field ids are kept in int8_t and uint8_t");
+
 #define FIELD_HASH_SIZE 256
 static uint8_t field_hash[FIELD_HASH_SIZE]; /* id + 1; 0 empty */
 static pthread_once_t field_hash_once = PTHREAD_ONCE_INIT;
@@ -125,9 +127,10 @@ struct rec_span {
 #define ID_CACHE_TYPES  16
 #define ID_CACHE_FIELDS 32
 struct id_cache_entry {
-    uint64_t name8; /* an unknown name of <= 8 bytes, zero-padded */
-    uint16_t len;   /* 0: empty */
-    int16_t id;     /* -1: not in fields.def */
+    char name[16]; /* zero-padded */
+    uint16_t want; /* (1 << len) - 1: the bytes of name compared */
+    uint8_t len;   /* 0: empty */
+    int8_t id;     /* -1: not in fields.def */
 };
 struct id_cache {
     int type;
@@ -149,6 +152,8 @@ struct audit_normalizer {
     struct rec_span *spans;
     size_t spans_cap;
     struct fval v[F_COUNT];
+    uint8_t set_ids[F_COUNT]; /* the ids of v that are set, nset of them */
+    uint32_t nset;
     struct audit_argv argv;
     struct buf scratch;
     int64_t when_sec;
@@ -219,62 +224,64 @@ static int field_id(const char *line, size_t line_len, const struct audit_field 
     return field_lookup(tmp, f->name_len + 4u, 0);
 }
 
-/* The first n <= 8 bytes at p, zero-padded; 8 bytes readable at p. */
-static inline uint64_t name_word(const char *p, size_t n)
+/* " old " ends just before name (see field_id); 5 bytes are readable
+ * before it when name_off >= 5. */
+static inline bool after_old(const char *line, const struct audit_field *f)
 {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
+    if (f->name_off < 5)
+        return false;
+    uint32_t w;
+    memcpy(&w, line + f->name_off - 5, 4);
+    return memcmp(&w, " old", 4) == 0 && line[f->name_off - 1] == ' ';
 }
 
 /* field_id through the record type's cache; k: the field's place in its
- * record. */
+ * record. The line lies in an event's text, so 16 bytes can be read at any
+ * name: a hit is one 16-byte compare against the name the entry keeps. */
 static int cached_field_id(struct id_cache *c, uint32_t k, const char *line, size_t line_len,
                            const struct audit_field *f)
 {
     const char *name = line + f->name_off;
-    size_t n = f->name_len, readable = line_len - f->name_off;
-    bool old = f->name_off >= 5 && name[-1] == ' ' && name[-2] == 'd' && name[-3] == 'l' &&
-               name[-4] == 'o' && name[-5] == ' ';
-    if (!c || k >= ID_CACHE_FIELDS || readable < 16 || old)
+    size_t n = f->name_len;
+    if (k >= ID_CACHE_FIELDS || n == 0 || n > 16 || after_old(line, f))
         return field_id(line, line_len, f);
     struct id_cache_entry *e = &c->f[k];
+#ifdef __SSE2__
     if (e->len == n) {
-        if (e->id >= 0 ? is_field_name(e->id, name, n, readable)
-                       : n <= 8 && name_word(name, n) == e->name8)
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)name);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)e->name);
+        if (((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) & e->want) == e->want)
             return e->id;
     }
-    int id = field_lookup(name, n, readable);
-    if (id < 0 && n > 8) {
-        e->len = 0; /* too long to keep as unknown */
-        return id;
-    }
-    e->len = (uint16_t)n;
-    e->id = (int16_t)id;
-    e->name8 = id < 0 ? name_word(name, n) : 0;
+#else
+    if (e->len == n && memcmp(e->name, name, n) == 0)
+        return e->id;
+#endif
+    int id = field_lookup(name, n, line_len - f->name_off);
+    memset(e->name, 0, sizeof(e->name));
+    memcpy(e->name, name, n);
+    e->want = (uint16_t)((1u << n) - 1);
+    e->len = (uint8_t)n;
+    e->id = (int8_t)id;
     return id;
 }
 
-static void remember_id(struct audit_normalizer *n, int id, const char *line,
-                        const struct audit_field *f)
+/* The first occurrence of field id is kept; the ids set are listed so that
+ * the next event clears only those. */
+static inline void remember_id(struct audit_normalizer *n, int id, const char *line,
+                               const struct audit_field *f)
 {
     if (id < 0 || n->v[id].set)
         return;
     n->v[id] = (struct fval){line + f->value_off, f->value_len, f->kind, 1};
-}
-
-static void remember(struct audit_normalizer *n, const char *line, size_t line_len,
-                     const struct audit_field *f)
-{
-    int id = field_id(line, line_len, f);
-    if (id < 0 || n->v[id].set)
-        return;
-    n->v[id] = (struct fval){line + f->value_off, f->value_len, f->kind, 1};
+    n->set_ids[n->nset++] = (uint8_t)id;
 }
 
 static int gather(struct audit_normalizer *n, const struct audit_event *ev)
 {
-    memset(n->v, 0, sizeof(n->v));
+    for (uint32_t i = 0; i < n->nset; i++)
+        n->v[n->set_ids[i]].set = 0;
+    n->nset = 0;
     audit_argv_reset(&n->argv);
     n->nfields = 0;
     if (ev->nrecords > n->spans_cap) {
@@ -290,36 +297,38 @@ static int gather(struct audit_normalizer *n, const struct audit_event *ev)
         int r = reserve_fields(n, rec->len / 2 + 2); /* a field takes >= 2 bytes */
         if (r < 0)
             return r;
+        const struct audit_field *fs = n->fields + n->nfields;
         int count = audit_fields_parse(line, rec->len, &rec->h, n->fields + n->nfields,
                                        n->fields_cap - n->nfields);
         if (count < 0)
             return count;
         n->spans[i] = (struct rec_span){line, (uint32_t)n->nfields, (uint32_t)count};
-        struct id_cache *c = NULL;
-        if (rec->type > 0 && rec->type != AUDIT_PATH && rec->type != AUDIT_EXECVE) {
-            c = &n->ids[rec->type % ID_CACHE_TYPES];
-            if (c->type != rec->type) {
-                memset(c, 0, sizeof(*c));
-                c->type = rec->type;
-            }
-        }
-        for (int k = 0; k < count; k++) {
-            const struct audit_field *f = &n->fields[n->nfields + (size_t)k];
-            if (rec->type == AUDIT_PATH)
-                continue;
-            if (rec->type == AUDIT_EXECVE) {
+        n->nfields += (size_t)count;
+        if (rec->type == AUDIT_PATH)
+            continue; /* put_path_item reads its fields */
+        if (rec->type == AUDIT_EXECVE) {
+            for (int k = 0; k < count; k++) {
                 /* Arguments go to argv; of the rest only argc has a place. */
+                const struct audit_field *f = &fs[k];
                 if ((r = audit_argv_add(&n->argv, line, f)) < 0)
                     return r;
                 if (line[f->name_off] == 'a' && f->name_len > 1 && line[f->name_off + 1] != 'r')
                     continue;
+                remember_id(n, field_id(line, rec->len, f), line, f);
             }
-            if (c)
-                remember_id(n, cached_field_id(c, (uint32_t)k, line, rec->len, f), line, f);
-            else
-                remember(n, line, rec->len, f);
+        } else if (rec->type > 0) {
+            struct id_cache *c = &n->ids[rec->type % ID_CACHE_TYPES];
+            if (c->type != rec->type) {
+                memset(c, 0, sizeof(*c));
+                c->type = rec->type;
+            }
+            for (int k = 0; k < count; k++)
+                remember_id(n, cached_field_id(c, (uint32_t)k, line, rec->len, &fs[k]), line,
+                            &fs[k]);
+        } else {
+            for (int k = 0; k < count; k++)
+                remember_id(n, field_id(line, rec->len, &fs[k]), line, &fs[k]);
         }
-        n->nfields += (size_t)count;
     }
     return 0;
 }
