@@ -3,9 +3,12 @@
  * "Sealing"). Keeps per active file the hash chain over the lines that
  * reached the disk (fed from entry_write, so it always matches the file,
  * also after a short write or a crash), and in rounds (store_seal_tick:
- * every seal_interval seconds or seal_records lines) appends a seal record
- * to each file's sidecar .<file>.seal, syncs, then advances the key in
- * <root>/.logward-key in place. Rotation writes a file's final seal and
+ * every seal_interval seconds or seal_records lines) computes a seal
+ * record for each file's sidecar .<file>.seal and hands the round to the
+ * store's sync thread (seal_sync.c), which syncs the data, appends and
+ * syncs the records, writes the manifest, then advances the key in
+ * <root>/.logward-key in place, while the loop goes on appending; the next
+ * tick collects the result. Rotation writes a file's final seal and
  * moves the sidecars with the files; retention writes an expiry record
  * before a deletion. Files evicted by the LRU bound park their chain here
  * until the next round seals and forgets them. At open it advances the key
@@ -13,6 +16,8 @@
  * store: every active file gets its unsealed tail sealed and an
  * interrupted rotation's sidecar is put back beside its file.
  * It does not verify (verify.c) nor format records (seal.c).
+ * Whatever must seal synchronously (rotation, expiry, a chain recovered
+ * from disk, reopen, close) first waits for the round in flight.
  * Rotated sidecars are made read-only (0440) as their files; the
  * append-only flag of active files is append_only.c's.
  */
@@ -32,9 +37,9 @@
 #include <unistd.h>
 
 #define PARK_SLOTS    4096 /* buckets of the parked chains */
-#define SYNC_EACH_MAX 8    /* sidecars fdatasynced one by one in a round; more: one syncfs */
 #define READ_CHUNK    (1u << 16)
-#define NAME_CAP      (STORE_COMPONENT_MAX + STORE_ROTATED_SUFFIX + 8)
+#define SEAL_DATA_FDS_MAX 8 /* files a round fdatasyncs for its data; more: one syncfs */
+#define NAME_CAP      SEAL_SIDECAR_NAME_CAP
 
 struct seal_file {
     struct seal_file *next; /* in a park bucket */
@@ -66,8 +71,11 @@ struct store_seal {
     int key_fd;
     time_t last_round, last_time; /* last_time: the clock, never going back in one run */
     uint64_t lines_at_round;
-    unsigned synced, to_sync; /* sidecars written in this round */
-    bool bulk;                /* a round of many: every sidecar waits for the one syncfs */
+    struct seal_job job;    /* the round being built, or in flight */
+    struct seal_job now;    /* a seal written at once (rotation's final seal) */
+    bool inflight;          /* job handed to the sync thread (or being run inline) */
+    bool job_round;         /* job is a round (not a rotation's final seal) */
+    struct seal_sync *sync; /* started by the first round off the loop, NULL before */
     struct seal_file *park[PARK_SLOTS];
     struct seal_fam *fams[PARK_SLOTS];
     uint64_t nfams;
@@ -102,13 +110,20 @@ static struct seal_file *file_new(const char *path, size_t n)
     return f;
 }
 
-/* Records the newest seal (seq, tag) of the family at path. */
-static void fam_set(struct store_seal *ss, const char *path, size_t n, uint64_t hash, uint64_t seq,
-                    const unsigned char tag[SEAL_HASH_BYTES])
+static struct seal_fam **fam_find(struct store_seal *ss, const char *path, size_t n,
+                                  uint64_t hash)
 {
     struct seal_fam **pp = &ss->fams[hash % PARK_SLOTS];
     while (*pp && ((*pp)->hash != hash || (*pp)->path_len != n || memcmp((*pp)->path, path, n)))
         pp = &(*pp)->next;
+    return pp;
+}
+
+/* Records the newest seal (seq, tag) of the family at path. */
+static void fam_set(struct store_seal *ss, const char *path, size_t n, uint64_t hash, uint64_t seq,
+                    const unsigned char tag[SEAL_HASH_BYTES])
+{
+    struct seal_fam **pp = fam_find(ss, path, n, hash);
     if (!*pp) {
         struct seal_fam *f = calloc(1, sizeof(*f) + n + 1);
         if (!f) {
@@ -136,19 +151,13 @@ static void fam_from_file(struct store_seal *ss, const struct seal_file *f)
         fam_set(ss, f->path, f->path_len, f->hash, f->seq - 1, f->last_tag); /* file .1's */
 }
 
-/* Writes <root>/.logward-manifest anew (temp file, fdatasync, rename,
- * directory fsync): one line per family, then the closing line tagged
- * under the current key. Before the key advances, so the manifest's epoch
- * is always the key file's or the one before. */
-static int manifest_write(struct store_seal *ss, time_t now, bool sync)
+/* The bytes of <root>/.logward-manifest into the job: one line per
+ * family, then the closing line tagged under the current key (the sync
+ * thread writes them to a temp file, syncs, renames, fsyncs the root).
+ * Before the key advances, so the manifest's epoch is always the key
+ * file's or the one before. */
+static int manifest_build(struct store_seal *ss, time_t now, struct buf *b)
 {
-    struct store *s = ss->s;
-    int fd = openat(s->root_fd, SEAL_MANIFEST_TMP,
-                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, s->cfg.file_mode & 0640);
-    if (fd < 0)
-        return -errno;
-    struct buf b;
-    buf_init(&b, 0);
     SHA256_CTX c;
     SHA256_Init(&c);
     char line[SEAL_LINE_MAX];
@@ -159,59 +168,32 @@ static int manifest_write(struct store_seal *ss, time_t now, bool sync)
             if (n < 0)
                 continue; /* cannot happen: paths are bounded */
             SHA256_Update(&c, line, (size_t)n);
-            r = buf_append(&b, line, (size_t)n);
-            if (r == 0 && b.len >= READ_CHUNK) {
-                r = write(fd, b.data, b.len) == (ssize_t)b.len ? 0 : -EIO;
-                buf_reset(&b);
-            }
+            r = buf_append(b, line, (size_t)n);
         }
     struct seal_manifest m = {.epoch = ss->key.epoch, .time = (uint64_t)now, .families = ss->nfams};
     SHA256_Final(m.digest, &c);
     int n = seal_manifest_format(&m, &ss->key, line, sizeof(line));
-    if (r == 0 && n > 0)
-        r = buf_append(&b, line, (size_t)n);
     if (r == 0)
-        r = write(fd, b.data, b.len) == (ssize_t)b.len ? 0 : -EIO;
-    buf_free(&b);
-    if (r == 0 && sync && fdatasync(fd) < 0)
-        r = -errno;
-    close(fd);
+        r = n > 0 ? buf_append(b, line, (size_t)n) : -ENAMETOOLONG;
     if (r < 0)
-        say_err(s, "writing", SEAL_MANIFEST_TMP, r);
-    return r;
-}
-
-/* The temp file, synced (by manifest_write or the round's syncfs), takes
- * the manifest's name; the root is fsynced. */
-static int manifest_commit(struct store_seal *ss)
-{
-    struct store *s = ss->s;
-    int r = renameat(s->root_fd, SEAL_MANIFEST_TMP, s->root_fd, SEAL_MANIFEST) < 0 ? -errno : 0;
-    if (r == 0 && fsync(s->root_fd) < 0)
-        r = -errno;
-    if (r < 0)
-        say_err(s, "writing", SEAL_MANIFEST, r);
-    else
-        ss->fams_changed = false;
+        say_err(ss->s, "writing", SEAL_MANIFEST_TMP, r);
     return r;
 }
 
 /* ---- the key file ---- */
 
-/* k_E -> k_{E+1}, written over the old one and synced. The old key is gone
- * from memory either way; a failed write leaves an older key on disk,
- * which still derives every later one (said, counted). */
-static int key_advance(struct store_seal *ss)
+/* The text of k_{E+1} for the sync thread to write over the key file
+ * (and fdatasync); the loop evolves its own k_E once that was tried (the
+ * old key is gone from memory either way; a failed write leaves an older
+ * key on disk, which still derives every later one: said, counted). */
+static int key_next_text(struct store_seal *ss, struct seal_job *j)
 {
-    char text[SEAL_KEYFILE_LEN + 1];
-    seal_key_evolve(&ss->key);
-    int n = seal_key_format(&ss->key, SEAL_KEY_MAGIC, text, sizeof(text)), r = 0;
-    if (n < 0 || pwrite(ss->key_fd, text, (size_t)n, 0) != n || fdatasync(ss->key_fd) < 0)
-        r = n < 0 ? n : -errno;
-    memset(text, 0, sizeof(text));
-    if (r < 0)
-        say_err(ss->s, "advancing the key in", SEAL_KEY_FILE, r);
-    return r;
+    struct seal_key next = ss->key;
+    seal_key_evolve(&next);
+    int n = seal_key_format(&next, SEAL_KEY_MAGIC, j->key_text, sizeof(j->key_text));
+    seal_key_wipe(&next);
+    j->key_len = n > 0 ? (size_t)n : 0;
+    return n < 0 ? n : 0;
 }
 
 static int key_load(struct store_seal *ss)
@@ -242,38 +224,7 @@ static int key_load(struct store_seal *ss)
 
 /* ---- sidecars ---- */
 
-/* ".<leaf>.seal", or ".<leaf>.<num>.seal" for a rotated file (num > 0). */
-static int sidecar_name(char *out, size_t cap, const char *leaf, unsigned num)
-{
-    int n =
-        num ? snprintf(out, cap, ".%s.%u.seal", leaf, num) : snprintf(out, cap, ".%s.seal", leaf);
-    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
-}
-
-/* Appends one record. A new sidecar gets the owner, group and mode of its
- * file (made at startup as root, written later by the dropped user). */
-static int sidecar_append(struct store_seal *ss, int dir_fd, const char *leaf, const char *name,
-                          const char *line, size_t n)
-{
-    int fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                    ss->s->cfg.file_mode);
-    if (fd < 0)
-        return -errno;
-    struct stat st, fst;
-    if (fstat(fd, &st) == 0 && st.st_size == 0 &&
-        fstatat(dir_fd, leaf, &fst, AT_SYMLINK_NOFOLLOW) == 0)
-        (void)!fchown(fd, fst.st_uid, fst.st_gid);
-    int r = write(fd, line, n) == (ssize_t)n ? 0 : -EIO;
-    bool each = !ss->bulk && ss->synced < SYNC_EACH_MAX;
-    if (r == 0 && each && fdatasync(fd) < 0)
-        r = -errno;
-    if (each)
-        ss->synced++;
-    else
-        ss->to_sync++;
-    close(fd);
-    return r;
-}
+#define sidecar_name seal_sidecar_name
 
 /* The last complete record of a sidecar; a torn last line (a crash in the
  * middle of its write) is cut off when fix is set. 1 found, 0 none, <0. */
@@ -432,6 +383,9 @@ static struct seal_file **park_slot(struct store_seal *ss, const char *path, siz
     return pp;
 }
 
+static int round_wait(struct store_seal *ss);
+static void round_wait_for(struct store_seal *ss, const char *path, size_t n);
+
 void store_seal_attach(struct store *s, struct store_entry *e)
 {
     struct store_seal *ss = s->seal;
@@ -442,6 +396,7 @@ void store_seal_attach(struct store *s, struct store_entry *e)
         e->seal->next = NULL;
         return;
     }
+    round_wait_for(ss, e->path, e->path_len); /* the round may be appending to its sidecar */
     const char *leaf;
     int dir = store_dir_open(s->root_fd, e->path, &s->cfg, false, &leaf), r = dir;
     if (dir >= 0) {
@@ -471,7 +426,12 @@ static uint64_t promise(const struct store *s)
     return (uint64_t)s->cfg.seal_idle + 2 * (uint64_t)s->cfg.seal_interval;
 }
 
-static int seal_write(struct store_seal *ss, struct seal_file *f, uint64_t idle, time_t now)
+/* Adds a seal of f to the job being built. The chain moves on at once
+ * (the next segment starts after this seal: the loop keeps appending while
+ * the sync thread writes it); round_collect undoes what did not reach the
+ * sidecar. */
+static int seal_write(struct store_seal *ss, struct seal_job *j, struct seal_file *f, uint64_t idle,
+                      time_t now)
 {
     struct store *s = ss->s;
     now = now > ss->last_time ? now : ss->last_time;
@@ -487,21 +447,33 @@ static int seal_write(struct store_seal *ss, struct seal_file *f, uint64_t idle,
     rec.file_len = f->path_len;
     seal_chain_peek(&f->chain, rec.head);
     memcpy(rec.prev, f->last_tag, SEAL_HASH_BYTES);
-    char line[SEAL_LINE_MAX], name[NAME_CAP];
-    const char *leaf;
-    int n = seal_record_format(&rec, &ss->key, line, sizeof(line)), r = n;
-    int dir = n < 0 ? n : store_dir_open(s->root_fd, f->path, &s->cfg, false, &leaf);
-    if (dir >= 0) {
-        r = sidecar_name(name, sizeof(name), leaf, 0);
-        if (r == 0)
-            r = sidecar_append(ss, dir, leaf, name, line, (size_t)n);
-        close(dir);
-    } else {
-        r = dir;
+    char line[SEAL_LINE_MAX];
+    int n = seal_record_format(&rec, &ss->key, line, sizeof(line)), r = n < 0 ? n : 0;
+    size_t text_len = j->text.len;
+    if (r == 0 && j->nitems == j->items_cap) {
+        size_t cap = j->items_cap ? 2 * j->items_cap : 64;
+        struct seal_job_item *it = realloc(j->items, cap * sizeof(*it));
+        r = it ? 0 : -ENOMEM;
+        if (it)
+            j->items = it, j->items_cap = cap;
     }
+    if (r == 0 && ((r = buf_append(&j->text, f->path, f->path_len + 1)) < 0 ||
+                   (r = buf_append(&j->text, line, (size_t)n)) < 0))
+        j->text.len = text_len;
     if (r < 0) {
         say_err(s, "writing the seal of", f->path, r);
         return r;
+    }
+    struct seal_job_item *it = &j->items[j->nitems++];
+    *it = (struct seal_job_item){.path_off = text_len,
+                                 .path_len = f->path_len,
+                                 .line_off = text_len + f->path_len + 1,
+                                 .line_len = (size_t)n,
+                                 .hash = f->hash};
+    struct seal_fam *old = *fam_find(ss, f->path, f->path_len, f->hash);
+    if ((it->had_fam = old != NULL)) {
+        it->old_seq = old->seq;
+        memcpy(it->old_tag, old->tag, SEAL_HASH_BYTES);
     }
     seal_chain_commit(&f->chain, rec.head);
     memcpy(f->last_tag, rec.tag, SEAL_HASH_BYTES);
@@ -510,7 +482,6 @@ static int seal_write(struct store_seal *ss, struct seal_file *f, uint64_t idle,
     f->sealed = true;
     f->promised = idle > 0;
     f->sealed_time = now;
-    s->stats.seals++;
     return 0;
 }
 
@@ -520,12 +491,21 @@ static bool seal_due(const struct store *s, const struct seal_file *f, time_t no
            (f->sealed && now - f->sealed_time >= (time_t)s->cfg.seal_idle);
 }
 
+static int job_run_inline(struct store_seal *ss, struct seal_job *j);
+
 int store_seal_final(struct store *s, struct store_entry *e)
 {
+    struct store_seal *ss = s->seal;
+    if (!ss)
+        return 0;
+    round_wait_for(ss, e->path, e->path_len); /* its sidecar is renamed next */
     if (!e->seal)
         return 0;
-    s->seal->synced = 0; /* synced alone: the renames follow */
-    return seal_write(s->seal, e->seal, promise(s), time(NULL));
+    /* the data was synced by the caller; the seal is synced alone (a job
+     * of one, beside the round in flight, which has no seal of this
+     * family), the renames follow */
+    int r = seal_write(ss, &ss->now, e->seal, promise(s), time(NULL));
+    return r < 0 ? r : job_run_inline(ss, &ss->now);
 }
 
 void store_seal_rotated(struct store *s, struct store_entry *e)
@@ -582,6 +562,9 @@ int store_seal_expire(struct store_seal *ss, int dir_fd, const char *name, int w
     struct stat st;
     char side[NAME_CAP], line[SEAL_LINE_MAX];
     bool other;
+    /* no wait for a round in flight: it writes only active files' sidecars,
+     * and a record of epoch E after the key file says E+1 is still one
+     * only a holder of k_E could write */
     if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return 0; /* nothing to delete */
     int r = retired_sidecar(dir_fd, name, side, sizeof(side), &other);
@@ -598,8 +581,8 @@ int store_seal_expire(struct store_seal *ss, int dir_fd, const char *name, int w
     rec.why = (enum seal_why)why;
     memcpy(rec.prev, rec.tag, SEAL_HASH_BYTES); /* final= the deleted file's last tag */
     int n = seal_record_format(&rec, &ss->key, line, sizeof(line));
-    ss->synced = 0;
-    r = n < 0 ? n : sidecar_append(ss, dir_fd, name, SEAL_EXPIRED, line, (size_t)n);
+    r = n < 0 ? n
+              : seal_sidecar_append(&ss->s->cfg, dir_fd, name, SEAL_EXPIRED, line, (size_t)n, true);
     if (r < 0)
         say_err(ss->s, "writing the expiry record of", name, r);
     return r;
@@ -615,84 +598,279 @@ void store_seal_forget(int dir_fd, const char *name)
 
 /* ---- rounds ---- */
 
-static void park_seal_all(struct store_seal *ss, time_t now)
+static void park_seal_all(struct store_seal *ss, struct seal_job *j, time_t now)
 {
     for (size_t i = 0; i < PARK_SLOTS; i++)
         while (ss->park[i]) {
             struct seal_file *f = ss->park[i];
             ss->park[i] = f->next;
             if (seal_due(ss->s, f, now) || f->promised)
-                seal_write(ss, f, 0, now); /* closed: no next seal promised */
+                seal_write(ss, j, f, 0, now); /* closed: no next seal promised */
             file_free(f);
         }
 }
 
-/* Ends a round: the sidecars synced, the manifest written (when a seal
- * was written, or always: at open), then the key advanced. */
-static int round_end(struct store_seal *ss, time_t now, bool always)
+static void job_reset(struct seal_job *j)
 {
-    struct store *s = ss->s;
-    int r = 0;
-    bool wrote = ss->synced || ss->to_sync || always, manifest = wrote || ss->fams_changed;
-    /* with a syncfs due anyway, the manifest's bytes ride on it: one sync
-     * less; it is renamed into place only after */
-    bool ride = manifest && ss->to_sync;
-    if (ride && manifest_write(ss, now, false) < 0)
-        manifest = ride = false; /* said; the key stays below */
-    if (ss->to_sync && syncfs(s->root_fd) < 0)
-        r = -errno;
-    s->stats.syncs += ss->synced + (ss->to_sync ? 1 : 0);
-    ss->synced = ss->to_sync = 0;
-    ss->bulk = false;
-    if (r < 0) {
-        say_err(s, "syncing the sidecars of", s->root, r);
-        return r; /* the key stays: the seals may not be durable */
-    }
-    s->stats.seal_rounds++;
-    if (!wrote && !ss->fams_changed)
-        return 0; /* a key that sealed nothing need not go */
-    if (!manifest || (!ride && (r = manifest_write(ss, now, true)) < 0) ||
-        (r = manifest_commit(ss)) < 0)
-        return r < 0 ? r : -EIO; /* nor while the manifest is older than the seals */
-    return key_advance(ss);
+    for (size_t i = 0; i < j->ndata; i++)
+        close(j->data_fds[i]);
+    j->ndata = j->nitems = 0;
+    buf_reset(&j->text);
+    buf_reset(&j->manifest);
+    memset(j->key_text, 0, sizeof(j->key_text));
+    j->key_len = 0;
+    j->data_syncfs = j->commit = j->key_tried = false;
+    j->data_r = j->side_r = j->manifest_r = j->key_r = 0;
+    j->syncs = 0;
 }
 
-static int round_run(struct store *s, time_t now, bool closing)
+static void job_free(struct seal_job *j)
+{
+    job_reset(j);
+    free(j->data_fds);
+    free(j->items);
+    buf_free(&j->text);
+    buf_free(&j->manifest);
+}
+
+/* A seal that did not reach its sidecar: the family's newest seal is the
+ * one before again, and the chain in memory (which moved past it) is
+ * dropped: an open file recovers it from its sidecar and its bytes, a
+ * parked one is recovered when it is opened again. */
+static void item_undo(struct store_seal *ss, const struct seal_job *j,
+                      const struct seal_job_item *it)
+{
+    struct store *s = ss->s;
+    const char *path = j->text.data + it->path_off;
+    struct seal_fam **pp = fam_find(ss, path, it->path_len, it->hash);
+    if (it->had_fam) {
+        fam_set(ss, path, it->path_len, it->hash, it->old_seq, it->old_tag);
+    } else if (*pp) {
+        struct seal_fam *f = *pp;
+        *pp = f->next;
+        free(f);
+        ss->nfams--;
+    }
+    struct seal_file **park = park_slot(ss, path, it->path_len), *f = *park;
+    if (f) {
+        *park = f->next;
+        file_free(f);
+    }
+    for (struct store_entry *e = s->lru_head; e; e = e->lru_next)
+        if (e->seal && e->path_len == it->path_len && !memcmp(e->path, path, it->path_len)) {
+            file_free(e->seal);
+            e->seal = NULL;
+            store_seal_attach(s, e);
+        }
+}
+
+/* The loop takes the finished job back: counts, says what failed, undoes
+ * the seals that were not written, evolves the key if its file was
+ * written (or tried). */
+static int round_collect(struct store_seal *ss, struct seal_job *j)
+{
+    struct store *s = ss->s;
+    int r = j->data_r;
+    bool round = j == &ss->job && ss->job_round;
+    if (j == &ss->job)
+        ss->inflight = false;
+    s->stats.syncs += j->syncs;
+    if (j->data_r < 0)
+        say_err(s, "syncing the data (no seal written) of", s->root, j->data_r);
+    for (size_t i = 0; i < j->nitems; i++) {
+        const struct seal_job_item *it = &j->items[i];
+        if (it->r == 0) {
+            s->stats.seals++;
+            continue;
+        }
+        if (j->data_r == 0)
+            say_err(s, "writing the seal of", j->text.data + it->path_off, it->r);
+        r = r ? r : it->r;
+        item_undo(ss, j, it);
+    }
+    if (j->side_r < 0)
+        say_err(s, "syncing the sidecars of", s->root, j->side_r);
+    if (j->manifest_r < 0)
+        say_err(s, "writing", SEAL_MANIFEST, j->manifest_r);
+    if (round && j->data_r == 0 && j->side_r == 0)
+        s->stats.seal_rounds++;
+    if (j->commit && !j->key_tried)
+        ss->fams_changed = true; /* the manifest again next round; the key stays */
+    if (j->key_tried) {
+        seal_key_evolve(&ss->key);
+        if (j->key_r < 0)
+            say_err(s, "advancing the key in", SEAL_KEY_FILE, j->key_r);
+    }
+    r = r ? r : j->side_r ? j->side_r : j->manifest_r ? j->manifest_r : j->key_r;
+    job_reset(j);
+    if (j == &ss->job)
+        ss->job_round = false;
+    return r;
+}
+
+/* The store's fds as they are now (store_reopen changes the root's, but
+ * only once no job is in flight). */
+static void job_bind(struct store_seal *ss, struct seal_job *j)
+{
+    j->root_fd = ss->s->root_fd;
+    j->key_fd = ss->key_fd;
+}
+
+static int job_run_inline(struct store_seal *ss, struct seal_job *j)
+{
+    job_bind(ss, j);
+    if (j == &ss->job)
+        ss->inflight = true;
+    seal_job_run(j);
+    return round_collect(ss, j);
+}
+
+/* Waits for the round in flight, if any, and collects it. */
+static int round_wait(struct store_seal *ss)
+{
+    if (!ss->inflight)
+        return 0;
+    seal_sync_done(ss->sync, true);
+    return round_collect(ss, &ss->job);
+}
+
+/* Waits for the round in flight only if it writes the sidecar of path
+ * (a rotation renames it; a recovery reads it). The others are not
+ * touched by the sync thread: the loop need not wait for them. */
+static void round_wait_for(struct store_seal *ss, const char *path, size_t n)
+{
+    const struct seal_job *j = &ss->job;
+    for (size_t i = 0; ss->inflight && i < j->nitems; i++)
+        if (j->items[i].path_len == n && !memcmp(j->text.data + j->items[i].path_off, path, n)) {
+            round_wait(ss);
+            return;
+        }
+}
+
+static int data_fd_add(struct seal_job *j, int fd)
+{
+    if (j->ndata == j->data_cap) {
+        size_t cap = j->data_cap ? 2 * j->data_cap : 16;
+        int *p = realloc(j->data_fds, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        j->data_fds = p;
+        j->data_cap = cap;
+    }
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0)
+        return -errno;
+    j->data_fds[j->ndata++] = d;
+    return 0;
+}
+
+/* What the job must make durable before its seals: the written bytes of
+ * every file it seals. One syncfs of the root when many (or unknown:
+ * fsync = none, or an evicted file's sync is owed), else an fdatasync per
+ * file; a file on another file system is always fdatasynced. Decided
+ * before the seals are added (seal_due changes then). */
+static int round_data(struct store *s, time_t now, bool closing)
+{
+    struct seal_job *j = &s->seal->job;
+    unsigned nroot = 0;
+    int r = 0;
+    for (int pass = 0; pass < 2 && r == 0; pass++) {
+        for (struct store_entry *e = s->lru_head; e && r == 0; e = e->lru_next) {
+            if (!e->seal || e->fd < 0 || !e->unsynced || (!closing && !seal_due(s, e->seal, now)))
+                continue;
+            if (pass == 0 && !e->other_fs)
+                nroot++;
+            else if (pass == 1 ? !e->other_fs : e->other_fs)
+                r = data_fd_add(j, e->fd);
+        }
+        if (pass == 0)
+            j->data_syncfs = s->cfg.fsync == STORE_FSYNC_NONE || s->need_syncfs ||
+                             nroot > SEAL_DATA_FDS_MAX;
+        if (j->data_syncfs)
+            break;
+    }
+    return r;
+}
+
+/* Builds a round in the job: the buffers written out (not synced: the
+ * job syncs what it covers), a seal per due file (closing: per open
+ * file, promising nothing), a closing seal per parked chain, the manifest
+ * and the next key's text. 1: a job to run, 0: nothing to seal. */
+static int round_build(struct store *s, time_t now, bool closing)
 {
     struct store_seal *ss = s->seal;
-    int r = store_flush(s);
+    struct seal_job *j = &ss->job;
+    int r = store_write_out(s);
     if (r < 0)
-        return r; /* sealing waits until what was appended is on disk */
-    if (s->cfg.fsync == STORE_FSYNC_NONE && syncfs(s->root_fd) < 0)
-        return -errno;
-    ss->synced = ss->to_sync = 0;
-    unsigned due = 0; /* more than SYNC_EACH_MAX: no sidecar synced on its own */
-    for (struct store_entry *e = s->lru_head; e && due <= SYNC_EACH_MAX; e = e->lru_next)
-        due += e->seal && (closing || seal_due(s, e->seal, now));
-    for (size_t i = 0; i < PARK_SLOTS && due <= SYNC_EACH_MAX; i++)
-        for (const struct seal_file *f = ss->park[i]; f && due <= SYNC_EACH_MAX; f = f->next)
-            due++;
-    ss->bulk = due > SYNC_EACH_MAX;
+        return r; /* sealing waits until what was appended has reached the files */
+    job_reset(j);
+    if ((r = round_data(s, now, closing)) < 0) {
+        job_reset(j);
+        return r;
+    }
     for (struct store_entry *e = s->lru_head; e; e = e->lru_next)
         if (e->seal && (closing || seal_due(s, e->seal, now)))
-            seal_write(ss, e->seal, closing ? 0 : promise(s), now);
-    park_seal_all(ss, now);
+            seal_write(ss, j, e->seal, closing ? 0 : promise(s), now);
+    park_seal_all(ss, j, now);
     ss->last_round = now;
     ss->lines_at_round = s->stats.lines;
-    return round_end(ss, now, false);
+    if (j->nitems == 0 && !ss->fams_changed) {
+        job_reset(j);
+        s->stats.seal_rounds++;
+        return 0; /* a key that sealed nothing need not go */
+    }
+    j->commit = manifest_build(ss, now, &j->manifest) == 0 && key_next_text(ss, j) == 0;
+    ss->fams_changed = !j->commit; /* else the job's manifest holds every change so far */
+    ss->job_round = true;
+    return 1;
+}
+
+/* Hands the built job to the sync thread (started at the first round:
+ * after the collector dropped its privileges, so that the thread has the
+ * same credentials and capabilities as the loop), or runs it inline when
+ * the thread cannot start. */
+static int round_submit(struct store_seal *ss)
+{
+    if (!ss->sync) {
+        int r = seal_sync_start(&ss->sync);
+        if (r < 0) {
+            say_err(ss->s, "starting the sync thread (rounds run on the loop) for", ss->s->root, r);
+            return job_run_inline(ss, &ss->job);
+        }
+    }
+    job_bind(ss, &ss->job);
+    ss->inflight = true;
+    seal_sync_submit(ss->sync, &ss->job);
+    return 0;
 }
 
 int store_seal_tick(struct store *s, time_t now)
 {
     struct store_seal *ss = s->seal;
-    /* seal_records brings a round forward, but not within a second of the
-     * last: at 500,000 lines/s a round per 10,000 lines was 50 rounds (each
-     * with its syncs) a second, and halved what the collector stored */
-    if (!ss ||
-        (now - ss->last_round < (time_t)s->cfg.seal_interval &&
-         (s->stats.lines - ss->lines_at_round < s->cfg.seal_records || now - ss->last_round < 1)))
+    if (!ss)
         return 0;
-    return round_run(s, now, false);
+    int r = 0;
+    if (ss->inflight) {
+        if (!seal_sync_done(ss->sync, false))
+            return 0; /* one round at a time */
+        r = round_collect(ss, &ss->job);
+    }
+    /* seal_records brings a round forward, but not within a second of the
+     * last: at 500,000 lines/s a round per 10,000 lines meant 50 rounds
+     * (each with its syncs) a second */
+    if (now - ss->last_round < (time_t)s->cfg.seal_interval &&
+        (s->stats.lines - ss->lines_at_round < s->cfg.seal_records || now - ss->last_round < 1))
+        return r;
+    int b = round_build(s, now, false);
+    if (b > 0)
+        b = round_submit(ss);
+    return r < 0 ? r : b;
+}
+
+void store_seal_settle(struct store *s)
+{
+    if (s->seal)
+        round_wait(s->seal);
 }
 
 /* ---- the walk at open ---- */
@@ -744,8 +922,8 @@ static void walk_file(struct store *s, int dir_fd, const char *rel, size_t rlen,
     }
     fam_from_file(s->seal, f);
     if (seal_due(s, f, now) || f->promised)
-        seal_write(s->seal, f, 0, now); /* the tail a crash left, or a fresh closing seal */
-    file_free(f);
+        seal_write(s->seal, &s->seal->job, f, 0, now); /* the tail a crash left, or a fresh closing seal */
+    file_free(f); /* the job holds the seal's bytes */
 }
 
 static void walk(struct store *s, int dir_fd, char *rel, size_t rlen, unsigned depth, time_t now)
@@ -785,6 +963,11 @@ int store_seal_open(struct store *s)
     ss->s = s;
     ss->key_fd = -1;
     s->seal = ss;
+    ss->job.cfg = ss->now.cfg = &s->cfg;
+    buf_init(&ss->job.text, 0);
+    buf_init(&ss->job.manifest, 0);
+    buf_init(&ss->now.text, 0);
+    buf_init(&ss->now.manifest, 0);
     int r = key_load(ss);
     if (r < 0)
         return r;
@@ -794,7 +977,22 @@ int store_seal_open(struct store *s)
     if (fd >= 0)
         walk(s, fd, rel, 0, 0, now);
     ss->last_round = now;
-    return round_end(ss, now, true); /* the manifest, then the key advances: once per start */
+    /* the walk's seals cover a previous run's bytes: synced first; then the
+     * manifest, and the key advances: once per start (inline: before the
+     * collector serves) */
+    struct seal_job *j = &ss->job;
+    j->data_syncfs = j->nitems > 0;
+    r = manifest_build(ss, now, &j->manifest);
+    if (r == 0)
+        r = key_next_text(ss, j);
+    if (r < 0) {
+        job_reset(j);
+        return r;
+    }
+    j->commit = true;
+    ss->fams_changed = false;
+    ss->job_round = true;
+    return job_run_inline(ss, &ss->job);
 }
 
 void store_seal_close(struct store *s)
@@ -802,21 +1000,32 @@ void store_seal_close(struct store *s)
     struct store_seal *ss = s->seal;
     if (!ss)
         return;
+    round_wait(ss);
+    seal_sync_stop(ss->sync);
+    ss->sync = NULL;
     if (ss->key_fd >= 0) {
-        round_run(s, time(NULL), true); /* closing seals, promising nothing */
+        if (round_build(s, time(NULL), true) > 0) /* closing seals, promising nothing */
+            job_run_inline(ss, &ss->job);
         close(ss->key_fd);
     }
     for (struct store_entry *e = s->lru_head; e; e = e->lru_next) {
         file_free(e->seal);
         e->seal = NULL;
     }
-    park_seal_all(ss, 0);
+    for (size_t i = 0; i < PARK_SLOTS; i++)
+        while (ss->park[i]) { /* left only when the closing round failed: the next walk */
+            struct seal_file *f = ss->park[i];
+            ss->park[i] = f->next;
+            file_free(f);
+        }
     for (size_t i = 0; i < PARK_SLOTS; i++)
         for (struct seal_fam *f = ss->fams[i], *nx; f; f = nx) {
             nx = f->next;
             free(f);
         }
     seal_key_wipe(&ss->key);
+    job_free(&ss->job);
+    job_free(&ss->now);
     free(ss);
     s->seal = NULL;
 }

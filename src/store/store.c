@@ -554,6 +554,7 @@ int store_write_out(struct store *s)
 
 int store_reopen(struct store *s)
 {
+    store_seal_settle(s); /* the sync thread uses the root fd */
     int r = store_flush(s);
     while (s->lru_head)
         entry_release(s, s->lru_head);

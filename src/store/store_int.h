@@ -7,6 +7,7 @@
 #ifndef LW_STORE_STORE_INT_H
 #define LW_STORE_STORE_INT_H
 
+#include "store/seal.h"
 #include "store/store.h"
 
 #include "base/buf.h"
@@ -206,6 +207,8 @@ int store_retention_run(struct store *s, time_t now);
 /* ---- seal_store.c: hooks, each a no-op while sealing is off ---- */
 int store_seal_open(struct store *s);
 void store_seal_close(struct store *s);
+/* Waits for the sealing round in flight, if any (store_reopen). */
+void store_seal_settle(struct store *s);
 /* entry_write wrote w bytes of a[0..alen) then b[0..blen) and "\n" (blen > 0). */
 void store_seal_wrote(struct store *s, struct store_entry *e, const char *a, size_t alen,
                       const char *b, size_t blen, size_t w);
@@ -221,6 +224,63 @@ int store_seal_rename(int dir_fd, const char *leaf, unsigned from, unsigned to);
 /* store_retire: the expiry record before the unlink, the sidecar after. */
 int store_seal_expire(struct store_seal *seal, int dir_fd, const char *name, int why);
 void store_seal_forget(int dir_fd, const char *name);
+
+/* ---- seal_sync.c: a round's disk work, run on the store's sync thread ---- */
+#define SEAL_SIDECAR_NAME_CAP (STORE_COMPONENT_MAX + STORE_ROTATED_SUFFIX + 8)
+
+/* One seal of a round: its family path and its line (in job->text), and
+ * what the loop needs to undo it if it does not reach the sidecar. */
+struct seal_job_item {
+    size_t path_off, path_len, line_off, line_len;
+    int r; /* the thread's result */
+    uint64_t hash;
+    bool had_fam; /* the family's newest seal before this one */
+    uint64_t old_seq;
+    unsigned char old_tag[SEAL_HASH_BYTES];
+};
+
+/* A round, built by the loop thread (seal_store.c), run by seal_job_run
+ * (on the sync thread, or inline for a round that must be synchronous):
+ * fdatasync data_fds and/or syncfs the root (the data), append every item
+ * to its sidecar and sync them, then (commit) the manifest's temp file,
+ * its rename and the root's fsync, then key_text over the key file. While
+ * it runs the loop thread touches none of it, nor the key file, nor the
+ * sidecars of active files, nor the root fd. */
+struct seal_job {
+    const struct store_config *cfg;
+    int root_fd, key_fd; /* borrowed */
+    bool data_syncfs;
+    int *data_fds; /* dups, closed by the loop when the job is collected */
+    size_t ndata, data_cap;
+    struct seal_job_item *items;
+    size_t nitems, items_cap;
+    struct buf text;
+    bool commit;
+    struct buf manifest;
+    char key_text[SEAL_KEYFILE_LEN + 1];
+    size_t key_len;
+    /* results */
+    int data_r, side_r, manifest_r, key_r;
+    bool key_tried;
+    unsigned syncs;
+};
+void seal_job_run(struct seal_job *j);
+/* ".<leaf>.seal", or ".<leaf>.<num>.seal" for a rotated file (num > 0). */
+int seal_sidecar_name(char *out, size_t cap, const char *leaf, unsigned num);
+/* Appends one record (a single write), fdatasynced if sync. A new sidecar
+ * gets the owner and group of its file. */
+int seal_sidecar_append(const struct store_config *cfg, int dir_fd, const char *leaf,
+                        const char *name, const char *line, size_t n, bool sync);
+struct seal_sync;
+/* Starts the thread (every signal blocked in it). */
+int seal_sync_start(struct seal_sync **out);
+/* Hands a job over; the caller owns it again once seal_sync_done says so. */
+void seal_sync_submit(struct seal_sync *y, struct seal_job *j);
+/* true once the job handed over has finished (then it is the caller's
+ * again); with wait, blocks until then. false: none, or still running. */
+bool seal_sync_done(struct seal_sync *y, bool wait);
+/* Runs what was handed over, then joins; NULL is a no-op. */
+void seal_sync_stop(struct seal_sync *y);
 
 /* ---- append_only.c ---- */
 /* Sets (on) or clears the append-only flag of fd when cfg.append_only; a

@@ -1,0 +1,241 @@
+/*
+ * seal_sync: the disk work of a sealing round (issue 4), and the store's
+ * one sync thread that runs it off the collector's event loop. The loop
+ * thread builds a round in seal_store.c (the seal lines computed there
+ * under the current key, the manifest's bytes, the next key's text) and
+ * hands it over; this file only writes and syncs, in the order that keeps
+ * a crash safe: the files' data, then the sidecars, then the manifest,
+ * then the key file. A failed step stops the steps after it, and says
+ * which in the job for the loop to report (this thread never logs: the
+ * log callback belongs to the loop). One job at a time, a mutex and a
+ * condition variable: no queue, no lock-free hand-off. Also the sidecar
+ * helpers seal_store.c shares with it (names, one appended record).
+ * Thread and ownership: docs/CONCURRENCY.md; order: docs/formats.md,
+ * "Rounds and crash order".
+ */
+#include "store/seal.h"
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SYNC_EACH_MAX 8 /* sidecars fdatasynced one by one in a round; more: one syncfs */
+
+int seal_sidecar_name(char *out, size_t cap, const char *leaf, unsigned num)
+{
+    int n =
+        num ? snprintf(out, cap, ".%s.%u.seal", leaf, num) : snprintf(out, cap, ".%s.seal", leaf);
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+int seal_sidecar_append(const struct store_config *cfg, int dir_fd, const char *leaf,
+                        const char *name, const char *line, size_t n, bool sync)
+{
+    int fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                    cfg->file_mode);
+    if (fd < 0)
+        return -errno;
+    struct stat st, fst;
+    if (fstat(fd, &st) == 0 && st.st_size == 0 &&
+        fstatat(dir_fd, leaf, &fst, AT_SYMLINK_NOFOLLOW) == 0)
+        (void)!fchown(fd, fst.st_uid, fst.st_gid);
+    int r = write(fd, line, n) == (ssize_t)n ? 0 : -EIO;
+    if (r == 0 && sync && fdatasync(fd) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+/* ---- one round's disk work ---- */
+
+static int item_write(struct seal_job *j, struct seal_job_item *it, bool sync)
+{
+    const char *path = j->text.data + it->path_off, *leaf;
+    char name[SEAL_SIDECAR_NAME_CAP];
+    int dir = store_dir_open(j->root_fd, path, j->cfg, false, &leaf), r = dir;
+    if (dir < 0)
+        return r;
+    r = seal_sidecar_name(name, sizeof(name), leaf, 0);
+    if (r == 0)
+        r = seal_sidecar_append(j->cfg, dir, leaf, name, j->text.data + it->line_off,
+                                it->line_len, sync);
+    close(dir);
+    return r;
+}
+
+/* The data first: every byte a seal of this job covers is durable before
+ * any seal is written. */
+static int data_sync(struct seal_job *j)
+{
+    if (j->data_syncfs) {
+        if (syncfs(j->root_fd) < 0)
+            return -errno;
+        j->syncs++;
+    }
+    for (size_t i = 0; i < j->ndata; i++) {
+        if (fdatasync(j->data_fds[i]) < 0)
+            return -errno;
+        j->syncs++;
+    }
+    return 0;
+}
+
+/* The manifest's temp file (synced unless its bytes ride on a syncfs
+ * that follows). */
+static int manifest_tmp(struct seal_job *j, bool sync)
+{
+    int fd = openat(j->root_fd, SEAL_MANIFEST_TMP,
+                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, j->cfg->file_mode & 0640);
+    if (fd < 0)
+        return -errno;
+    int r = write(fd, j->manifest.data, j->manifest.len) == (ssize_t)j->manifest.len ? 0 : -EIO;
+    if (r == 0 && sync && fdatasync(fd) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+static int manifest_commit(struct seal_job *j)
+{
+    if (renameat(j->root_fd, SEAL_MANIFEST_TMP, j->root_fd, SEAL_MANIFEST) < 0 ||
+        fsync(j->root_fd) < 0)
+        return -errno;
+    j->syncs++;
+    return 0;
+}
+
+void seal_job_run(struct seal_job *j)
+{
+    if ((j->data_r = data_sync(j)) < 0) {
+        for (size_t i = 0; i < j->nitems; i++)
+            j->items[i].r = j->data_r; /* no seal written: the data may not be durable */
+        return;
+    }
+    bool bulk = j->nitems > SYNC_EACH_MAX, failed = false;
+    for (size_t i = 0; i < j->nitems; i++) {
+        j->items[i].r = item_write(j, &j->items[i], !bulk);
+        failed |= j->items[i].r < 0;
+        j->syncs += !bulk && j->items[i].r == 0;
+    }
+    /* a manifest naming a seal that did not reach its sidecar would be a
+     * false alarm: a failed seal keeps the manifest (and the key) back */
+    bool commit = j->commit && !failed, ride = commit && bulk;
+    if (ride && (j->manifest_r = manifest_tmp(j, false)) < 0)
+        commit = ride = false;
+    if (bulk) {
+        if (syncfs(j->root_fd) < 0) {
+            j->side_r = -errno;
+            return; /* the key stays: the seals may not be durable */
+        }
+        j->syncs++;
+    }
+    if (!commit)
+        return;
+    if ((!ride && (j->manifest_r = manifest_tmp(j, true)) < 0) ||
+        (j->manifest_r = manifest_commit(j)) < 0)
+        return; /* nor while the manifest is older than the seals */
+    j->key_tried = true;
+    ssize_t w = pwrite(j->key_fd, j->key_text, j->key_len, 0);
+    if (w != (ssize_t)j->key_len)
+        j->key_r = w < 0 ? -errno : -EIO;
+    else if (fdatasync(j->key_fd) < 0)
+        j->key_r = -errno;
+    else
+        j->syncs++;
+}
+
+/* ---- the thread ---- */
+
+struct seal_sync {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct seal_job *job; /* handed over, not yet finished */
+    bool done;            /* job finished: the loop may collect it */
+    bool stop;
+};
+
+static void *sync_main(void *arg)
+{
+    struct seal_sync *y = arg;
+    pthread_mutex_lock(&y->mu);
+    for (;;) {
+        while (!y->stop && (!y->job || y->done))
+            pthread_cond_wait(&y->cv, &y->mu);
+        if (!y->job || y->done)
+            break; /* stop, nothing left */
+        struct seal_job *j = y->job;
+        pthread_mutex_unlock(&y->mu);
+        seal_job_run(j);
+        pthread_mutex_lock(&y->mu);
+        y->done = true;
+        pthread_cond_broadcast(&y->cv);
+    }
+    pthread_mutex_unlock(&y->mu);
+    return NULL;
+}
+
+int seal_sync_start(struct seal_sync **out)
+{
+    struct seal_sync *y = calloc(1, sizeof(*y));
+    if (!y)
+        return -ENOMEM;
+    pthread_mutex_init(&y->mu, NULL);
+    pthread_cond_init(&y->cv, NULL);
+    /* every signal blocked in the thread: SIGTERM and SIGHUP reach the loop */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int r = -pthread_create(&y->thread, NULL, sync_main, y);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r < 0) {
+        pthread_cond_destroy(&y->cv);
+        pthread_mutex_destroy(&y->mu);
+        free(y);
+        return r;
+    }
+    *out = y;
+    return 0;
+}
+
+void seal_sync_submit(struct seal_sync *y, struct seal_job *j)
+{
+    pthread_mutex_lock(&y->mu);
+    y->job = j;
+    y->done = false;
+    pthread_cond_broadcast(&y->cv);
+    pthread_mutex_unlock(&y->mu);
+}
+
+bool seal_sync_done(struct seal_sync *y, bool wait)
+{
+    pthread_mutex_lock(&y->mu);
+    while (wait && y->job && !y->done)
+        pthread_cond_wait(&y->cv, &y->mu);
+    bool done = y->job && y->done;
+    if (done)
+        y->job = NULL;
+    pthread_mutex_unlock(&y->mu);
+    return done;
+}
+
+void seal_sync_stop(struct seal_sync *y)
+{
+    if (!y)
+        return;
+    pthread_mutex_lock(&y->mu);
+    y->stop = true;
+    pthread_cond_broadcast(&y->cv);
+    pthread_mutex_unlock(&y->mu);
+    pthread_join(y->thread, NULL);
+    pthread_cond_destroy(&y->cv);
+    pthread_mutex_destroy(&y->mu);
+    free(y);
+}
