@@ -37,7 +37,7 @@ foreach(t search_index search_lines)
   add_test(NAME fuzz_replay_${t} COMMAND fuzz_${t} ${lw_search_fuzz_args} ${dirs})
 endforeach()
 
-foreach(t search_index search_syslog)
+foreach(t search_index search_syslog search_order)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.py)
     add_test(NAME integration_${t}
              COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.py)

@@ -4,8 +4,9 @@
  * directories, their audit.log* files; -n picks hosts by directory), or
  * standard input. Records are collated into whole events (audit/collate),
  * each tested against the query (search/query) and printed in one of
- * ausearch's formats or as normalized JSON, ordered by time (within
- * SEARCH_ORDER_EVENTS events; see docs/search.md).
+ * ausearch's formats or as normalized JSON, ordered by time across every
+ * file, host and thread (search/order: an external merge sort in bounded
+ * memory; see docs/search.md).
  *
  * Each file is read through its per-file index when one fits it
  * (search/index: only the blocks that may match are read; --no-index scans).
@@ -20,6 +21,7 @@
 #include "search/index.h"
 #include "search/input.h"
 #include "search/lines.h"
+#include "search/order.h"
 #include "search/query.h"
 #include "search/timewords.h"
 
@@ -35,30 +37,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SEARCH_ORDER_EVENTS 65536       /* matched events sorted together at most */
-#define SEARCH_ORDER_BYTES  (64u << 20) /* ... or bytes of their output */
-#define DEFAULT_STORE       "/var/log/logward"
-
-struct pending {
-    int64_t sec;
-    uint32_t msec, serial;
-    uint32_t group; /* the source group (store host), ties between hosts */
-    uint64_t seq;   /* arrival order, for a stable sort */
-    size_t off, len;
-};
+#define DEFAULT_STORE "/var/log/logward"
 
 struct search_run {
     struct search_options *o;
     struct search_matcher *matcher;
     struct audit_normalizer *norm;
-    struct buf out;   /* formatted events waiting to be ordered */
-    struct buf write; /* ordered bytes on their way to fd 1 */
-    struct pending *pend;
-    size_t npend, cappend;
+    struct search_order *order; /* results waiting to be ordered */
+    struct buf out;             /* -l: one event on its way to fd 1 */
     uint64_t seq, matched;
-    uint32_t group; /* of the source being read */
-    bool hold;      /* keep every result (threads: merged at the end) */
+    uint32_t group; /* of the source being read: ties between hosts */
     int write_error;
+    int order_error; /* keeping results in a temporary file failed */
+    struct search_order_stats ord; /* summed over the threads' orders, for --stats */
     struct search_index_stats ix;
     struct search_drop drop; /* events an index read brings in part */
 };
@@ -123,7 +114,7 @@ static void usage(FILE *f)
           "                            accounts (as ausearch -i does) where the records\n"
           "                            carry no names (ENRICHED)\n"
           "       --utc                json/text: times in UTC\n"
-          "  -l,  --line-buffered      write each event as it is found\n"
+          "  -l,  --line-buffered      write each event as it is found (not ordered)\n"
           "  -q,  --quiet              do not report lines that are not audit records\n"
           "       --stats              print counters to standard error at the end (with\n"
           "                            --format json as one JSON object): bytes, records,\n"
@@ -138,8 +129,9 @@ static void usage(FILE *f)
           "                            json: host and line), ordered by time\n"
           "  -h,  --help               this text\n"
           "\n"
-          "Results are ordered by time (whole events, sorted in batches of up to 65536\n"
-          "events). See docs/search.md for the differences from ausearch.\n"
+          "Results are ordered by time across all files and hosts (whole events; a large\n"
+          "result is sorted through temporary files in $TMPDIR or /tmp; -l prints in the\n"
+          "order found). See docs/search.md for the differences from ausearch.\n"
           "\n"
           "exit status: 0 events found, 1 nothing matched, 2 usage or I/O error\n",
           f);
@@ -154,40 +146,6 @@ static void write_all(struct search_run *run, const char *p, size_t left)
         else if (n > 0)
             p += n, left -= (size_t)n;
     }
-}
-
-static int compare_pending(const void *a, const void *b)
-{
-    const struct pending *x = a, *y = b;
-    if (x->sec != y->sec)
-        return x->sec < y->sec ? -1 : 1;
-    if (x->msec != y->msec)
-        return x->msec < y->msec ? -1 : 1;
-    if (x->serial != y->serial)
-        return x->serial < y->serial ? -1 : 1;
-    if (x->group != y->group)
-        return x->group < y->group ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Sorts the waiting events by time and writes them. */
-static void flush_ordered(struct search_run *run)
-{
-    if (run->npend) /* pend is NULL until an event waits: qsort's argument must not be */
-        qsort(run->pend, run->npend, sizeof(*run->pend), compare_pending);
-    for (size_t i = 0; i < run->npend && !run->write_error; i++) {
-        const struct pending *p = &run->pend[i];
-        if (buf_append(&run->write, run->out.data + p->off, p->len) < 0)
-            run->write_error = -ENOMEM;
-        if (run->write.len >= (1u << 20)) {
-            write_all(run, run->write.data, run->write.len);
-            buf_reset(&run->write);
-        }
-    }
-    write_all(run, run->write.data, run->write.len);
-    buf_reset(&run->write);
-    buf_reset(&run->out);
-    run->npend = 0;
 }
 
 /* ausearch's time line: "time->Tue Jul  7 08:56:53 2026" (local time). */
@@ -225,9 +183,8 @@ static int put_raw(struct buf *b, const struct audit_event *ev)
     return buf_append(b, ev->text.data, ev->text.len);
 }
 
-static int format_event(struct search_run *run, const struct audit_event *ev)
+static int format_event(struct search_run *run, const struct audit_event *ev, struct buf *b)
 {
-    struct buf *b = &run->out;
     switch (run->o->format) {
     case SEARCH_FORMAT_RAW:
         return put_raw(b, ev);
@@ -252,24 +209,51 @@ static int on_event(const struct audit_event *ev, void *arg)
     int m = search_matcher_match(run->matcher, ev);
     if (m <= 0)
         return m;
-    if (run->npend == run->cappend) {
-        size_t cap = run->cappend ? run->cappend * 2 : 1024;
-        struct pending *p = realloc(run->pend, cap * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        run->pend = p, run->cappend = cap;
-    }
-    size_t off = run->out.len;
-    int r = format_event(run, ev);
+    bool now = run->o->line_buffered;
+    struct buf *b = now ? &run->out : search_order_buf(run->order);
+    size_t off = b->len;
+    int r = format_event(run, ev, b);
     if (r < 0)
         return r;
-    run->pend[run->npend++] = (struct pending){ev->sec,    ev->msec, ev->serial,        run->group,
-                                               run->seq++, off,      run->out.len - off};
     run->matched++;
-    if (!run->hold && (run->o->line_buffered || run->npend >= SEARCH_ORDER_EVENTS ||
-                       run->out.len >= SEARCH_ORDER_BYTES))
-        flush_ordered(run);
-    return run->write_error;
+    if (now) { /* -l: as found, in collation order */
+        write_all(run, b->data, b->len);
+        buf_reset(b);
+        return run->write_error;
+    }
+    struct search_order_key k = {ev->sec, ev->msec, ev->serial, run->group, run->seq++};
+    r = search_order_add(run->order, &k, off);
+    if (r < 0 && r != -ENOMEM && !run->order_error) {
+        const char *tmp = getenv("TMPDIR");
+        cli_error("search: keeping results in a temporary file in %s: %s",
+                  tmp && *tmp ? tmp : "/tmp", err_str(r));
+        run->order_error = r;
+    }
+    return r;
+}
+
+/* The bound of events ordered in memory: LOGWARD_SEARCH_ORDER_EVENTS (a
+ * test hook, to spill and merge runs on small inputs), else the default;
+ * shared among n threads. */
+static size_t order_events(unsigned n)
+{
+    const char *env = getenv("LOGWARD_SEARCH_ORDER_EVENTS");
+    long v = env ? strtol(env, NULL, 10) : 0;
+    size_t e = v > 0 ? (size_t)v : SEARCH_ORDER_EVENTS;
+    return e / n ? e / n : 1;
+}
+
+/* Writes the ordered results of n orders to fd 1. */
+static void write_ordered(struct search_run *run, struct search_order *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct search_order_stats *st = search_order_stats(v[i]);
+        run->ord.events += st->events, run->ord.runs += st->runs;
+        run->ord.bytes_spilled += st->bytes_spilled, run->ord.merges += st->merges;
+    }
+    int r = search_order_write(v, n, STDOUT_FILENO);
+    if (r < 0 && !run->write_error)
+        run->write_error = r;
 }
 
 static void on_bad_line(void *arg, const char *source, uint64_t line_no, uint64_t offset, int code)
@@ -292,21 +276,25 @@ static void print_stats(const struct search_run *run, const struct audit_reader_
         (unsigned long long)ix->files_indexed, (unsigned long long)ix->files_grown,                \
         (unsigned long long)ix->files_stale, (unsigned long long)ix->files_plain,                  \
         (unsigned long long)ix->blocks, (unsigned long long)ix->blocks_skipped,                    \
-        (unsigned long long)ix->blocks_scanned, (unsigned long long)ix->bytes_skipped
+        (unsigned long long)ix->blocks_scanned, (unsigned long long)ix->bytes_skipped,         \
+        (unsigned long long)run->ord.runs, (unsigned long long)run->ord.bytes_spilled,             \
+        (unsigned long long)run->ord.merges
     if (run->o->format == SEARCH_FORMAT_JSON)
         fprintf(stderr,
                 "{\"bytes\":%llu,\"records\":%llu,\"not_audit\":%llu,\"malformed\":%llu,"
                 "\"events\":%llu,\"tested\":%llu,\"matched\":%llu,\"late_records\":%llu,"
                 "\"files_indexed\":%llu,\"files_grown\":%llu,\"files_stale\":%llu,"
                 "\"files_unindexed\":%llu,\"blocks\":%llu,\"blocks_skipped\":%llu,"
-                "\"blocks_scanned\":%llu,\"bytes_skipped\":%llu}\n",
+                "\"blocks_scanned\":%llu,\"bytes_skipped\":%llu,\"order_runs\":%llu,"
+                "\"order_bytes_spilled\":%llu,\"order_merges\":%llu}\n",
                 STATS_ARGS);
     else
         fprintf(stderr,
                 "bytes %llu records %llu not_audit %llu malformed %llu events %llu tested %llu "
                 "matched %llu late_records %llu files_indexed %llu files_grown %llu "
                 "files_stale %llu files_unindexed %llu blocks %llu blocks_skipped %llu "
-                "blocks_scanned %llu bytes_skipped %llu\n",
+                "blocks_scanned %llu bytes_skipped %llu order_runs %llu order_bytes_spilled %llu "
+                "order_merges %llu\n",
                 STATS_ARGS);
 #undef STATS_ARGS
 }
@@ -376,9 +364,9 @@ static int run_lines(struct search_options *o)
 /* ----------------------------------------------------------- threads */
 
 /* A store's hosts are read on SEARCH_THREADS threads at most (one host at a
- * time each, as its own stream); every result is kept and all are ordered
- * by time together at the end, so the output is what one thread would
- * print (in one ordering batch). */
+ * time each, as its own stream); each thread orders its results in its
+ * share of the memory bound (search/order, spilling sorted runs), and all
+ * are merged by time at the end, so the output is what one thread prints. */
 #define SEARCH_THREADS 8
 
 struct worker {
@@ -412,9 +400,10 @@ static void work(struct worker *w)
                         ? search_source_read(s, w->reader)
                         : search_index_feed(s->path, &o->q, w->reader, &w->run.ix, &w->run.drop);
             if (r < 0) {
-                cli_error("search: %s: %s", s->path, err_str(r));
+                if (!w->run.order_error)
+                    cli_error("search: %s: %s", s->path, err_str(r));
                 w->status = EXIT_TROUBLE;
-                if (r == -ENOMEM)
+                if (r == -ENOMEM || w->run.order_error)
                     return;
             }
         }
@@ -424,16 +413,6 @@ static void work(struct worker *w)
         }
     }
     return;
-}
-
-struct merged {
-    const struct pending *p;
-    const char *base;
-};
-
-static int compare_merged(const void *a, const void *b)
-{
-    return compare_pending(((const struct merged *)a)->p, ((const struct merged *)b)->p);
 }
 
 static void add_stats(struct audit_reader_stats *rs, struct audit_collate_stats *cs,
@@ -460,10 +439,9 @@ static void free_worker(struct worker *w)
     audit_collate_free(w->c);
     audit_normalizer_free(w->run.norm);
     search_matcher_free(w->run.matcher);
-    free(w->run.pend);
+    search_order_free(w->run.order);
     search_drop_free(&w->run.drop);
     buf_free(&w->run.out);
-    buf_free(&w->run.write);
 }
 
 /* Reads src on n threads, writes the ordered results through main_run, and
@@ -481,15 +459,15 @@ static int search_threaded(struct search_run *main_run, const struct search_sour
     for (unsigned k = 0; k < n; k++) {
         struct worker *x = &w[k];
         x->run.o = main_run->o;
-        x->run.hold = true;
         buf_init(&x->run.out, 0);
-        buf_init(&x->run.write, 0);
+        /* the memory bound is shared: each thread orders its part of it */
+        x->run.order = search_order_new(order_events(n), SEARCH_ORDER_BYTES / n);
         x->run.matcher = search_matcher_new(&main_run->o->q);
         x->run.norm = audit_normalizer_new(nopt);
         x->c = audit_collate_new(NULL, on_event, &x->run);
         x->reader = x->c ? audit_reader_new(x->c, on_bad_line, &x->run) : NULL;
         x->src = src, x->group_start = group_start, x->ngroups = ngroups, x->next = &next;
-        if (!x->run.matcher || !x->run.norm || !x->reader) {
+        if (!x->run.order || !x->run.matcher || !x->run.norm || !x->reader) {
             status = EXIT_TROUBLE;
             break;
         }
@@ -501,37 +479,17 @@ static int search_threaded(struct search_run *main_run, const struct search_sour
         }
     for (unsigned k = 0; k < started; k++)
         pthread_join(tid[k], NULL);
-    size_t total = 0;
+    struct search_order *orders[SEARCH_THREADS];
     for (unsigned k = 0; k < n; k++) {
-        total += w[k].run.npend;
         if (w[k].status != EXIT_OK)
             status = w[k].status;
+        orders[k] = w[k].run.order;
+        main_run->matched += w[k].run.matched;
+        main_run->order_error = main_run->order_error ? main_run->order_error : w[k].run.order_error;
     }
-    struct merged *all =
-        status == EXIT_OK || total ? malloc((total ? total : 1) * sizeof(*all)) : NULL;
-    if (!all) {
-        cli_error("search: out of memory");
-        status = EXIT_TROUBLE;
-    } else {
-        size_t m = 0;
-        for (unsigned k = 0; k < n; k++)
-            for (size_t i = 0; i < w[k].run.npend; i++)
-                all[m++] = (struct merged){&w[k].run.pend[i], w[k].run.out.data};
-        if (m)
-            qsort(all, m, sizeof(*all), compare_merged);
-        for (size_t i = 0; i < m && !main_run->write_error; i++) {
-            if (buf_append(&main_run->write, all[i].base + all[i].p->off, all[i].p->len) < 0)
-                main_run->write_error = -ENOMEM;
-            if (main_run->write.len >= (1u << 20)) {
-                write_all(main_run, main_run->write.data, main_run->write.len);
-                buf_reset(&main_run->write);
-            }
-        }
-        write_all(main_run, main_run->write.data, main_run->write.len);
-        buf_reset(&main_run->write);
-        main_run->matched = m;
-        free(all);
-    }
+    /* what was found, even past an error reading an input (not past one keeping results) */
+    if ((status == EXIT_OK || main_run->matched) && !main_run->order_error)
+        write_ordered(main_run, orders, n);
     struct audit_reader_stats rs = {0};
     struct audit_collate_stats cs = {0};
     struct search_matcher_stats ms = {0};
@@ -568,13 +526,13 @@ static int run_search(struct search_options *o)
         .utc = o->utc,
     };
     buf_init(&run.out, 0);
-    buf_init(&run.write, 0);
+    run.order = search_order_new(order_events(1), SEARCH_ORDER_BYTES);
     run.matcher = search_matcher_new(&o->q);
     run.norm = audit_normalizer_new(&nopt);
     struct audit_collate *c = audit_collate_new(NULL, on_event, &run);
     struct audit_reader *reader = c ? audit_reader_new(c, on_bad_line, &run) : NULL;
     int status = EXIT_OK;
-    if (!run.matcher || !run.norm || !reader) {
+    if (!run.order || !run.matcher || !run.norm || !reader) {
         cli_error("search: out of memory");
         status = EXIT_TROUBLE;
         goto done;
@@ -625,17 +583,20 @@ static int run_search(struct search_options *o)
             status = EXIT_TROUBLE;
             break;
         }
-        if (r < 0 && r != run.write_error) {
+        if (r < 0 && r != run.write_error && !run.order_error)
             cli_error("search: %s: %s", src.v[i].path, err_str(r));
+        if (r < 0 && r != run.write_error)
             status = EXIT_TROUBLE;
-        }
+        if (run.order_error)
+            break;
     }
     if (progress)
         fputs("\r\033[K", stderr);
     search_sources_free(&src);
-    if (!run.write_error && audit_collate_flush(c) < 0 && !run.write_error)
+    if (!run.write_error && !run.order_error && audit_collate_flush(c) < 0 && !run.write_error)
         status = EXIT_TROUBLE;
-    flush_ordered(&run);
+    if (!run.order_error) /* else the results are not all there to be ordered */
+        write_ordered(&run, &run.order, 1);
     if (o->stats)
         print_stats(&run, audit_reader_stats(reader), audit_collate_stats(c),
                     search_matcher_stats(run.matcher));
@@ -653,10 +614,9 @@ done:
     audit_collate_free(c);
     audit_normalizer_free(run.norm);
     search_matcher_free(run.matcher);
-    free(run.pend);
+    search_order_free(run.order);
     search_drop_free(&run.drop);
     buf_free(&run.out);
-    buf_free(&run.write);
     return status;
 }
 
