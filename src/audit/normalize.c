@@ -345,7 +345,7 @@ static inline bool word_is_digits(uint64_t w, uint64_t ones)
 
 /* p[0..n) are all digits, n <= 24: numbers are short, so a few overlapping
  * word loads beat a loop per byte. */
-static inline bool all_digits(const char *p, size_t n)
+static inline __attribute__((unused)) bool all_digits(const char *p, size_t n)
 {
     const uint64_t ones8 = 0x0101010101010101ull;
     if (n >= 8) {
@@ -364,6 +364,10 @@ static inline bool all_digits(const char *p, size_t n)
     return true;
 }
 
+/* A value is a JSON number as written: an optional '-', then 1..19 digits
+ * without a leading zero. Values lie in an event's text, so 16 bytes can be
+ * read at p (and at p + n - 16 for longer ones): one vector test, masked to
+ * the length, instead of tests that branch on it. */
 static inline bool is_json_number(const char *p, size_t n)
 {
     size_t i = n && p[0] == '-';
@@ -371,7 +375,20 @@ static inline bool is_json_number(const char *p, size_t n)
         return false;
     if (p[i] == '0' && n - i > 1)
         return false;
+#ifdef __SSE2__
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), zero);
+    unsigned digits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+    if (n <= 16) {
+        unsigned want = ((1u << n) - 1) & ~(unsigned)i; /* bit 0 is the sign when there is one */
+        return (digits & want) == want;
+    }
+    __m128i e = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)), zero);
+    unsigned tail = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(e, nine), e));
+    return (digits | i) == 0xffff && tail == 0xffff;
+#else
     return all_digits(p + i, n - i);
+#endif
 }
 
 static bool parse_i64(const struct fval *v, int64_t *out)
@@ -812,6 +829,11 @@ static uint32_t event_arch(struct audit_normalizer *n)
     const struct fval *v = &n->v[F_ARCH];
     if (!v->set || v->len > 8 || !v->len || !hex_is_encoded(v->p, v->len & ~1u))
         return 0;
+    if (v->len == 8) { /* as the kernel writes it: c000003e */
+        unsigned char b[4];
+        hex_decode(v->p, 8, b);
+        return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    }
     uint32_t x = 0;
     for (uint32_t i = 0; i < v->len; i++) {
         char c = v->p[i];
@@ -1138,12 +1160,14 @@ static int put_records(struct obj *o, const struct audit_event *ev)
     return r < 0 ? r : buf_append(o->b, "]", 1);
 }
 
+#define TEXT_OF(x)          #x
+#define TEXT_OF_VALUE(x)    TEXT_OF(x)
+#define SCHEMA_VERSION_TEXT TEXT_OF_VALUE(AUDIT_EVENT_SCHEMA_VERSION)
+
 static int write_json(struct audit_normalizer *n, const struct audit_event *ev, struct buf *out)
 {
-    struct obj o = {out, true};
-    int r = buf_append(out, "{", 1);
-    if (r == 0)
-        r = put_i64_kv(&o, "v", AUDIT_EVENT_SCHEMA_VERSION);
+    struct obj o = {out, false};
+    int r = buf_append(out, "{\"v\":" SCHEMA_VERSION_TEXT, sizeof("{\"v\":" SCHEMA_VERSION_TEXT) - 1);
     if (r == 0)
         r = put_when(n, &o, ev);
     if (r == 0 && ev->node_len)
