@@ -10,3 +10,8 @@ add_executable(test_syslog_fast unit/test_syslog_fast.c unit/syslog_msg_ref.c)
 target_link_libraries(test_syslog_fast PRIVATE lw_audit)
 target_include_directories(test_syslog_fast PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 add_test(NAME unit_syslog_fast COMMAND test_syslog_fast)
+# The stored line against a reference formatter (stamps, escapes, origins).
+add_executable(test_ingest unit/test_ingest.c)
+target_link_libraries(test_ingest PRIVATE lw_collector)
+target_include_directories(test_ingest PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+add_test(NAME unit_ingest COMMAND test_ingest)

@@ -5,6 +5,7 @@
  */
 #include "collector/ingest.h"
 
+#include "base/bytes.h"
 #include "collector/hosts_seen.h"
 #include "collector/regroup.h"
 #include "store/store.h"
@@ -24,7 +25,10 @@
 #include <emmintrin.h>
 #endif
 
-#define INGEST_LINE_MAX (SYSLOG_MSG_MAX * 4 + 1024) /* every byte may become #ooo */
+#define INGEST_LINE_MAX     (SYSLOG_MSG_MAX * 4 + 1024) /* every byte may become #ooo */
+#define INGEST_TAIL_VIA_MAX 31  /* longer transport names: the tail is not kept */
+#define INGEST_TAIL_ID_MAX  255 /* longer identities: the tail is not kept */
+#define INGEST_TAIL_MAX     (64 + INET6_ADDRSTRLEN + INGEST_TAIL_VIA_MAX + 4 * INGEST_TAIL_ID_MAX)
 
 /* "YYYY-MM-DDThh:mm:ss" and "+hh:mm " as last written, and what they say:
  * messages come many to the second, so most stamps repeat these. */
@@ -51,8 +55,18 @@ struct ingest {
         sa_family_t family;
         unsigned char addr[16]; /* 4 bytes used for AF_INET */
         size_t len;
+        uint64_t gen; /* changes with text */
         char text[INET6_ADDRSTRLEN + 8];
     } peer; /* the text of the last peer address */
+    struct {
+        bool valid;
+        const char *peer; /* peer.text (at peer_gen) or a constant */
+        uint64_t peer_gen;
+        bool has_id;
+        size_t via_len, id_len;
+        char via[INGEST_TAIL_VIA_MAX], id[INGEST_TAIL_ID_MAX];
+    } tail_of;       /* what `tail` was made of */
+    struct buf tail; /* "\tpeer=ADDR via=TRANSPORT id=IDENTITY" of the last line */
 };
 
 struct ingest *ingest_new(struct store *store, enum host_source host_from)
@@ -67,6 +81,7 @@ struct ingest *ingest_new(struct store *store, enum host_source host_from)
         return NULL;
     }
     buf_init(&in->line, INGEST_LINE_MAX);
+    buf_init(&in->tail, INGEST_LINE_MAX);
     return in;
 }
 
@@ -104,6 +119,7 @@ void ingest_free(struct ingest *in)
     if (!in)
         return;
     buf_free(&in->line);
+    buf_free(&in->tail);
     hosts_seen_free(in->hosts);
     free(in);
 }
@@ -153,11 +169,13 @@ static const char *peer_text(struct ingest *in, const struct sockaddr *sa, size_
         *len = sa ? 0 : 5;
         return sa ? "" : "local";
     }
-    if (!in->peer.valid || in->peer.family != sa->sa_family || memcmp(in->peer.addr, addr, n)) {
+    if (!in->peer.valid || in->peer.family != sa->sa_family ||
+        (n == 4 ? memcmp(in->peer.addr, addr, 4) : memcmp(in->peer.addr, addr, 16))) {
         in->peer.len = ingest_peer_text(sa, in->peer.text, sizeof(in->peer.text));
         in->peer.family = sa->sa_family;
         memcpy(in->peer.addr, addr, n);
         in->peer.valid = true;
+        in->peer.gen++;
     }
     *len = in->peer.len;
     return in->peer.text;
@@ -472,39 +490,86 @@ static void line_parts(const char *msg, size_t len, const struct syslog_msg *m, 
     }
 }
 
+/* in->tail for this origin: "\tpeer=ADDR via=TRANSPORT id=IDENTITY". The
+ * same for every line of a connection, so it is made again only when the
+ * peer text, the transport or the identity changes (compared by content:
+ * a caller's buffer may hold another name at the same address). */
+static int line_tail(struct ingest *in, const struct ingest_origin *o, const char *peer,
+                     size_t peer_len)
+{
+    size_t id_len = o->identity ? strlen(o->identity) : 0, via_len = strlen(o->transport);
+    bool keep = id_len <= INGEST_TAIL_ID_MAX && via_len <= INGEST_TAIL_VIA_MAX;
+    if (keep && in->tail_of.valid && in->tail_of.peer == peer &&
+        in->tail_of.peer_gen == in->peer.gen && in->tail_of.has_id == (o->identity != NULL) &&
+        in->tail_of.via_len == via_len && in->tail_of.id_len == id_len &&
+        bytes_equal(in->tail_of.via, o->transport, via_len) &&
+        (!id_len || bytes_equal(in->tail_of.id, o->identity, id_len)))
+        return 0;
+    in->tail_of.valid = false;
+    struct buf *t = &in->tail;
+    buf_reset(t);
+    /* Every escaped byte may take 4; put_escaped relies on that room. */
+    int r = buf_reserve(t, 16 + peer_len + via_len + 4 * id_len + 1);
+    if (r < 0)
+        return r;
+    buf_put(t, "\tpeer=", 6);
+    buf_put(t, peer, peer_len);
+    buf_put(t, " via=", 5);
+    buf_put(t, o->transport, via_len);
+    buf_put(t, " id=", 4);
+    if (o->identity)
+        put_escaped(t, o->identity, id_len);
+    else
+        buf_putc(t, '-');
+    if (keep) {
+        in->tail_of.peer = peer;
+        in->tail_of.peer_gen = in->peer.gen;
+        in->tail_of.has_id = o->identity != NULL;
+        in->tail_of.via_len = via_len;
+        in->tail_of.id_len = id_len;
+        memcpy(in->tail_of.via, o->transport, via_len);
+        if (id_len)
+            memcpy(in->tail_of.id, o->identity, id_len);
+        in->tail_of.valid = true;
+    }
+    return 0;
+}
+
+/* put_escaped of a short field (names, pid): most are 4 to 15 plain bytes. */
+static void put_field(struct buf *b, const char *p, size_t n)
+{
+    if (n >= 4 && n < 16 && put_plain_short(b->data + b->len, p, n))
+        b->len += n;
+    else
+        put_escaped(b, p, n);
+}
+
 /* The line into in->line: time, names, message, metadata. */
 static int format_line(struct ingest *in, const struct ingest_origin *o, const struct syslog_msg *m,
                        bool parsed, const struct line_parts *lp, const char *peer, size_t peer_len)
 {
     struct buf *b = &in->line;
-    size_t id_len = o->identity ? strlen(o->identity) : 1, via_len = strlen(o->transport);
+    int r = line_tail(in, o, peer, peer_len);
+    if (r < 0)
+        return r;
     buf_reset(b);
     /* Every escaped byte may take 4; put_escaped relies on that room. */
-    int r = buf_reserve(
-        b, 64 + 4 * (lp->claimed_len + lp->prog_len + lp->pid_len + lp->body_len + id_len) +
-               peer_len + via_len + 256);
+    r = buf_reserve(b, 64 + 4 * (lp->claimed_len + lp->prog_len + lp->pid_len + lp->body_len) +
+                           in->tail.len + 256);
     if (r < 0)
         return r;
     put_time(in, b, m, parsed);
-    put_escaped(b, lp->claimed, lp->claimed_len);
+    put_field(b, lp->claimed, lp->claimed_len);
     buf_putc(b, ' ');
-    put_escaped(b, lp->prog, lp->prog_len);
+    put_field(b, lp->prog, lp->prog_len);
     if (lp->pid) {
         buf_putc(b, '[');
-        put_escaped(b, lp->pid, lp->pid_len);
+        put_field(b, lp->pid, lp->pid_len);
         buf_putc(b, ']');
     }
     buf_put(b, ": ", 2);
     put_escaped(b, lp->body, lp->body_len);
-    buf_put(b, "\tpeer=", 6);
-    buf_put(b, peer, peer_len);
-    buf_put(b, " via=", 5);
-    buf_put(b, o->transport, via_len);
-    buf_put(b, " id=", 4);
-    if (o->identity)
-        put_escaped(b, o->identity, id_len);
-    else
-        buf_putc(b, '-');
+    buf_put(b, in->tail.data, in->tail.len);
     return 0;
 }
 

@@ -9,6 +9,8 @@
  */
 #include "store/store_int.h"
 
+#include "base/bytes.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +61,27 @@ static uint64_t dest_key(const char *host, size_t hl, const char *prog, size_t p
     return bytes_key(bytes_key(mix(hl, pl << 32 | 1), host, hl), prog, pl);
 }
 
+/* a[0..n) == b[0..n) a word at a time (memcmp is a call, and these are
+ * short); never reads outside either. */
+static bool names_equal(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    if (n < 8)
+        return bytes_equal(a, b, n);
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        memcpy(&x, a + i, 8), memcpy(&y, b + i, 8);
+        if (x != y)
+            return false;
+    }
+    memcpy(&x, a + n - 8, 8), memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
+
 static bool same(const struct store_dest *d, uint64_t key, const char *host, size_t hl,
                  const char *prog, size_t pl)
 {
-    return d->key == key && d->host_len == hl && d->prog_len == pl && !memcmp(d->bytes, host, hl) &&
-           !memcmp(d->bytes + hl, prog, pl);
+    return d->key == key && d->host_len == hl && d->prog_len == pl &&
+           names_equal(d->bytes, host, hl) && names_equal(d->bytes + hl, prog, pl);
 }
 
 void store_dests_free(struct store_dests *ds)
@@ -83,10 +101,9 @@ const char *store_dest_find(struct store_dests *ds, const char *host, size_t hl,
 {
     if (!ds || hl > STORE_DEST_NAME_MAX || pl > STORE_DEST_NAME_MAX)
         return NULL;
-    struct store_dest *d = ds->last;
-    /* the last pair first, without hashing: one sender, one program */
-    if (!d || d->host_len != hl || d->prog_len != pl || memcmp(d->bytes, host, hl) ||
-        memcmp(d->bytes + hl, prog, pl)) {
+    struct store_dest *d = ds->last; /* the last pair first: one sender, one program */
+    if (!d || d->host_len != hl || d->prog_len != pl || !names_equal(d->bytes, host, hl) ||
+        !names_equal(d->bytes + hl, prog, pl)) {
         uint64_t key = dest_key(host, hl, prog, pl);
         for (d = ds->slots[key & (STORE_DESTS_SLOTS - 1)]; d; d = d->next)
             if (same(d, key, host, hl, prog, pl))

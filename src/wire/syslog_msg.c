@@ -40,6 +40,13 @@ static bool is_printusascii(char c)
     return c >= 33 && c <= 126;
 }
 
+/* The value of two digits at p, or a value above 99 if either is not one. */
+static unsigned two_digits(const char *p)
+{
+    unsigned a = (unsigned char)p[0] - (unsigned)'0', b = (unsigned char)p[1] - (unsigned)'0';
+    return a > 9 || b > 9 ? 1000 : a * 10 + b;
+}
+
 /* Reads exactly n digits at *i; advances *i. */
 static bool fixed_digits(const struct span *s, size_t *i, int n, unsigned *v)
 {
@@ -120,19 +127,19 @@ static bool parse_zone(const struct span *s, size_t *i, struct syslog_msg *m, bo
         return !need_tz;
     int sign = s->p[(*i)++] == '-' ? -1 : 1;
     unsigned h, mi;
+    if (s->end - *i >= 5 && s->p[*i + 2] == ':' && (h = two_digits(s->p + *i)) <= 23 &&
+        (mi = two_digits(s->p + *i + 3)) <= 59) { /* the usual "hh:mm" at once */
+        *i += 5;
+        m->tz_minutes = (int16_t)(sign * (int)(h * 60 + mi));
+        m->flags |= SYSLOG_MSG_HAS_TZ;
+        return true;
+    }
     if (!fixed_digits(s, i, 2, &h) || !expect(s, i, ':') || !fixed_digits(s, i, 2, &mi) || h > 23 ||
         mi > 59)
         return false;
     m->tz_minutes = (int16_t)(sign * (int)(h * 60 + mi));
     m->flags |= SYSLOG_MSG_HAS_TZ;
     return true;
-}
-
-/* The value of two digits at p, or a value above 99 if either is not one. */
-static unsigned two_digits(const char *p)
-{
-    unsigned a = (unsigned char)p[0] - (unsigned)'0', b = (unsigned char)p[1] - (unsigned)'0';
-    return a > 9 || b > 9 ? 1000 : a * 10 + b;
 }
 
 /*
@@ -287,7 +294,7 @@ static int parse_pri(const struct span *s, size_t *i, struct syslog_msg *m)
 /* MSG from i to the end: a UTF-8 BOM is reported and skipped. */
 static void set_msg(const struct span *s, size_t i, struct syslog_msg *m)
 {
-    if (s->end - i >= 3 && memcmp(s->p + i, "\xEF\xBB\xBF", 3) == 0) {
+    if (s->end - i >= 3 && s->p[i] == '\xEF' && s->p[i + 1] == '\xBB' && s->p[i + 2] == '\xBF') {
         m->flags |= SYSLOG_MSG_BOM;
         i += 3;
     }
