@@ -41,15 +41,18 @@
 #define SEAL_DATA_FDS_MAX 8 /* files a round fdatasyncs for its data; more: one syncfs */
 #define NAME_CAP      SEAL_SIDECAR_NAME_CAP
 
+/* A file's chain as of its last seal: head, lines and bytes there (the
+ * segment after it is hashed by the sync thread, from the file). */
 struct seal_file {
     struct seal_file *next; /* in a park bucket */
     struct seal_chain chain;
-    uint64_t seq, sealed_lines;
+    uint64_t seq;
     unsigned char last_tag[SEAL_HASH_BYTES]; /* of the last seal, or the link to the file before */
     bool sealed;                             /* this file has a seal in its sidecar */
     bool promised;                           /* its last seal promised a next one (idle > 0) */
     time_t sealed_time;
-    struct buf partial; /* the start of a line whose end is not written yet */
+    uint64_t examined; /* the file's size its last seal looked at: more is due */
+    uint64_t size;     /* while parked: the file's size when it was closed */
     uint64_t hash;
     size_t path_len;
     char path[];
@@ -59,6 +62,7 @@ struct seal_file {
  * has seen, never forgotten (an active file is never deleted). */
 struct seal_fam {
     struct seal_fam *next;
+    bool in_job; /* while a round is built: its line comes from the sync thread */
     uint64_t hash, seq;
     unsigned char tag[SEAL_HASH_BYTES];
     size_t path_len;
@@ -90,10 +94,7 @@ static void say_err(struct store *s, const char *what, const char *path, int r)
 
 static void file_free(struct seal_file *f)
 {
-    if (f) {
-        buf_free(&f->partial);
-        free(f);
-    }
+    free(f);
 }
 
 static struct seal_file *file_new(const char *path, size_t n)
@@ -104,7 +105,6 @@ static struct seal_file *file_new(const char *path, size_t n)
     memcpy(f->path, path, n);
     f->path_len = n;
     f->hash = store_path_hash(path, n);
-    buf_init(&f->partial, 0);
     static const unsigned char zero[SEAL_HASH_BYTES];
     seal_chain_start(&f->chain, zero, 0, 0); /* h_0 of a first file */
     return f;
@@ -121,7 +121,7 @@ static struct seal_fam **fam_find(struct store_seal *ss, const char *path, size_
 
 /* Records the newest seal (seq, tag) of the family at path. */
 static void fam_set(struct store_seal *ss, const char *path, size_t n, uint64_t hash, uint64_t seq,
-                    const unsigned char tag[SEAL_HASH_BYTES])
+                    const unsigned char tag[SEAL_HASH_BYTES], bool changed)
 {
     struct seal_fam **pp = fam_find(ss, path, n, hash);
     if (!*pp) {
@@ -138,7 +138,7 @@ static void fam_set(struct store_seal *ss, const char *path, size_t n, uint64_t 
     }
     (*pp)->seq = seq;
     memcpy((*pp)->tag, tag, SEAL_HASH_BYTES);
-    ss->fams_changed = true;
+    ss->fams_changed |= changed; /* not when the manifest just written holds it */
 }
 
 /* The family's newest seal as a recovered chain knows it. */
@@ -146,35 +146,31 @@ static void fam_from_file(struct store_seal *ss, const struct seal_file *f)
 {
     static const unsigned char zero[SEAL_HASH_BYTES];
     if (f->sealed)
-        fam_set(ss, f->path, f->path_len, f->hash, f->seq, f->last_tag);
+        fam_set(ss, f->path, f->path_len, f->hash, f->seq, f->last_tag, true);
     else if (f->seq > 0 && memcmp(f->last_tag, zero, SEAL_HASH_BYTES))
-        fam_set(ss, f->path, f->path_len, f->hash, f->seq - 1, f->last_tag); /* file .1's */
+        fam_set(ss, f->path, f->path_len, f->hash, f->seq - 1, f->last_tag, true); /* file .1's */
 }
 
-/* The bytes of <root>/.logward-manifest into the job: one line per
- * family, then the closing line tagged under the current key (the sync
- * thread writes them to a temp file, syncs, renames, fsyncs the root).
- * Before the key advances, so the manifest's epoch is always the key
- * file's or the one before. */
-static int manifest_build(struct store_seal *ss, time_t now, struct buf *b)
+/* The family lines of <root>/.logward-manifest into the job, but for the
+ * families the job seals: the sync thread adds theirs (with the new
+ * tags), the digest and the closing line, tagged under the current key,
+ * writes it to a temp file, syncs, renames, fsyncs the root. Before the
+ * key advances, so the manifest's epoch is always the key file's or the
+ * one before. */
+static int manifest_build(struct store_seal *ss, struct seal_job *j)
 {
-    SHA256_CTX c;
-    SHA256_Init(&c);
     char line[SEAL_LINE_MAX];
     int r = 0;
+    j->nfams_other = 0;
     for (size_t i = 0; r == 0 && i < PARK_SLOTS; i++)
         for (const struct seal_fam *f = ss->fams[i]; r == 0 && f; f = f->next) {
-            int n = seal_fam_format(f->path, f->path_len, f->seq, f->tag, line, sizeof(line));
+            int n = f->in_job ? -1 : seal_fam_format(f->path, f->path_len, f->seq, f->tag, line,
+                                                      sizeof(line));
             if (n < 0)
-                continue; /* cannot happen: paths are bounded */
-            SHA256_Update(&c, line, (size_t)n);
-            r = buf_append(b, line, (size_t)n);
+                continue; /* in the job, or cannot happen: paths are bounded */
+            r = buf_append(&j->manifest, line, (size_t)n);
+            j->nfams_other++;
         }
-    struct seal_manifest m = {.epoch = ss->key.epoch, .time = (uint64_t)now, .families = ss->nfams};
-    SHA256_Final(m.digest, &c);
-    int n = seal_manifest_format(&m, &ss->key, line, sizeof(line));
-    if (r == 0)
-        r = n > 0 ? buf_append(b, line, (size_t)n) : -ENAMETOOLONG;
     if (r < 0)
         say_err(ss->s, "writing", SEAL_MANIFEST_TMP, r);
     return r;
@@ -254,73 +250,13 @@ static int sidecar_last(int dir_fd, const char *name, bool fix, struct seal_reco
     return seal_record_parse(buf + start, end - 1 - start, rec) < 0 ? -EBADMSG : 1;
 }
 
-/* ---- the chain, fed with what reached the file ---- */
-
-/* Complete lines go into the chain at once (one call per write); the
- * start of a line whose end is not written yet waits in partial, so that
- * a seal always falls at the end of a line. */
-static int feed(struct seal_file *f, const char *p, size_t n)
-{
-    if (n == 0)
-        return 0;
-    if (f->partial.len) {
-        const char *nl = memchr(p, '\n', n);
-        size_t k = nl ? (size_t)(nl - p) + 1 : n;
-        int r = buf_append(&f->partial, p, k);
-        if (r < 0 || !nl)
-            return r;
-        seal_chain_feed(&f->chain, f->partial.data, f->partial.len);
-        buf_reset(&f->partial);
-        p += k;
-        n -= k;
-    }
-    const char *last = n ? memrchr(p, '\n', n) : NULL;
-    size_t k = last ? (size_t)(last - p) + 1 : 0;
-    if (k)
-        seal_chain_feed(&f->chain, p, k);
-    return k < n ? buf_append(&f->partial, p + k, n - k) : 0;
-}
-
+/* entry_write's hook: nothing to do any more. The chain is not fed as
+ * bytes are written: the sync thread hashes a file's new lines from the
+ * file itself when it seals them (seal_sync.c), off the loop. */
 void store_seal_wrote(struct store *s, struct store_entry *e, const char *a, size_t alen,
                       const char *b, size_t blen, size_t w)
 {
-    struct seal_file *f = e->seal;
-    if (!f)
-        return;
-    size_t na = w < alen ? w : alen, nb = w - na < blen ? w - na : blen;
-    int r = feed(f, a, na);
-    if (r == 0 && nb == blen && w > na + nb && f->partial.len == 0) {
-        seal_chain_feed(&f->chain, b, blen); /* a long line written whole: no copy */
-        seal_chain_feed(&f->chain, "\n", 1);
-        return;
-    }
-    if (r == 0)
-        r = feed(f, b, nb);
-    if (r == 0 && w > na + nb)
-        r = feed(f, "\n", 1);
-    if (r < 0) /* the chain no longer matches the file: stop sealing it (verify says) */
-        say_err(s, "chaining", e->path, r), file_free(f), e->seal = NULL;
-}
-
-/* Hashes the file's lines from the chain's byte count to its end. */
-static int chain_catch_up(struct seal_file *f, int fd, uint64_t size)
-{
-    char *buf = malloc(READ_CHUNK);
-    if (!buf)
-        return -ENOMEM;
-    uint64_t off = f->chain.bytes;
-    int r = 0;
-    while (r == 0 && off < size) {
-        ssize_t n = pread(fd, buf, READ_CHUNK, (off_t)off);
-        if (n <= 0) {
-            r = n < 0 ? -errno : 0;
-            break;
-        }
-        r = feed(f, buf, (size_t)n);
-        off += (uint64_t)n;
-    }
-    free(buf);
-    return r;
+    (void)s, (void)e, (void)a, (void)alen, (void)b, (void)blen, (void)w;
 }
 
 /* ---- recovery of a file's chain from its sidecar and its tail ---- */
@@ -331,7 +267,7 @@ static void state_from(struct seal_file *f, const struct seal_record *rec, bool 
     memcpy(f->last_tag, rec->tag, SEAL_HASH_BYTES);
     if (own) {
         seal_chain_start(&f->chain, rec->head, rec->lines, rec->bytes);
-        f->sealed_lines = rec->lines;
+        f->examined = rec->bytes; /* a tail after it is due */
         f->sealed = true;
         f->promised = rec->idle > 0;
         f->sealed_time = (time_t)rec->time;
@@ -360,7 +296,7 @@ static int recover(struct store *s, int dir_fd, const char *leaf, const char *pa
         if ((uint64_t)st.st_size < f->chain.bytes)
             store_say(s, "sealing: %s is shorter than its seals (%llu < %llu bytes)", path,
                       (unsigned long long)st.st_size, (unsigned long long)f->chain.bytes);
-        r = chain_catch_up(f, fd, (uint64_t)st.st_size);
+        f->size = (uint64_t)st.st_size; /* its tail is hashed by the next seal */
     } else if (r >= 0 && errno != ENOENT) {
         r = -errno;
     }
@@ -414,6 +350,7 @@ void store_seal_detach(struct store *s, struct store_entry *e)
     struct seal_file *f = e->seal;
     struct seal_file **pp = park_slot(s->seal, f->path, f->path_len);
     file_free(*pp); /* cannot be there: one entry per path */
+    f->size = e->size;
     *pp = f;
     f->next = NULL;
     e->seal = NULL;
@@ -426,69 +363,57 @@ static uint64_t promise(const struct store *s)
     return (uint64_t)s->cfg.seal_idle + 2 * (uint64_t)s->cfg.seal_interval;
 }
 
-/* Adds a seal of f to the job being built. The chain moves on at once
- * (the next segment starts after this seal: the loop keeps appending while
- * the sync thread writes it); round_collect undoes what did not reach the
- * sidecar. */
-static int seal_write(struct store_seal *ss, struct seal_job *j, struct seal_file *f, uint64_t idle,
-                      time_t now)
+/* A job's key (k_E, wiped when it is collected) and time (the clock,
+ * never going back within one run). */
+static void job_begin(struct store_seal *ss, struct seal_job *j, time_t now)
 {
-    struct store *s = ss->s;
-    now = now > ss->last_time ? now : ss->last_time;
-    ss->last_time = now;
-    struct seal_record rec = {.kind = SEAL_REC_SEAL,
-                              .seq = f->seq,
-                              .epoch = ss->key.epoch,
-                              .time = (uint64_t)now,
-                              .idle = idle,
-                              .lines = f->chain.lines,
-                              .bytes = f->chain.bytes};
-    memcpy(rec.file, f->path, f->path_len + 1);
-    rec.file_len = f->path_len;
-    seal_chain_peek(&f->chain, rec.head);
-    memcpy(rec.prev, f->last_tag, SEAL_HASH_BYTES);
-    char line[SEAL_LINE_MAX];
-    int n = seal_record_format(&rec, &ss->key, line, sizeof(line)), r = n < 0 ? n : 0;
+    ss->last_time = now > ss->last_time ? now : ss->last_time;
+    j->time = (uint64_t)ss->last_time;
+    j->key = ss->key;
+}
+
+/* Adds a seal of f, up to the last line end below `to` bytes, to the job
+ * being built: the file's chain at its last seal; the sync thread hashes
+ * the file's bytes after it, formats and tags the record. f is left as it
+ * is until the job is collected (which then keeps it, if it was not
+ * freed meanwhile: a parked or walked file is, the item's `file` is then
+ * NULL). */
+static int seal_write(struct store_seal *ss, struct seal_job *j, struct seal_file *f, uint64_t idle,
+                      uint64_t to)
+{
     size_t text_len = j->text.len;
-    if (r == 0 && j->nitems == j->items_cap) {
+    int r = 0;
+    if (j->nitems == j->items_cap) {
         size_t cap = j->items_cap ? 2 * j->items_cap : 64;
         struct seal_job_item *it = realloc(j->items, cap * sizeof(*it));
         r = it ? 0 : -ENOMEM;
         if (it)
             j->items = it, j->items_cap = cap;
     }
-    if (r == 0 && ((r = buf_append(&j->text, f->path, f->path_len + 1)) < 0 ||
-                   (r = buf_append(&j->text, line, (size_t)n)) < 0))
+    if (r == 0 && (r = buf_append(&j->text, f->path, f->path_len + 1)) < 0)
         j->text.len = text_len;
     if (r < 0) {
-        say_err(s, "writing the seal of", f->path, r);
+        say_err(ss->s, "writing the seal of", f->path, r);
         return r;
     }
     struct seal_job_item *it = &j->items[j->nitems++];
     *it = (struct seal_job_item){.path_off = text_len,
                                  .path_len = f->path_len,
-                                 .line_off = text_len + f->path_len + 1,
-                                 .line_len = (size_t)n,
-                                 .hash = f->hash};
-    struct seal_fam *old = *fam_find(ss, f->path, f->path_len, f->hash);
-    if ((it->had_fam = old != NULL)) {
-        it->old_seq = old->seq;
-        memcpy(it->old_tag, old->tag, SEAL_HASH_BYTES);
-    }
-    seal_chain_commit(&f->chain, rec.head);
-    memcpy(f->last_tag, rec.tag, SEAL_HASH_BYTES);
-    fam_set(ss, f->path, f->path_len, f->hash, f->seq, rec.tag);
-    f->sealed_lines = f->chain.lines;
-    f->sealed = true;
-    f->promised = idle > 0;
-    f->sealed_time = now;
+                                 .hash = f->hash,
+                                 .seq = f->seq,
+                                 .idle = idle,
+                                 .lines = f->chain.lines,
+                                 .bytes = f->chain.bytes,
+                                 .to = to,
+                                 .file = f};
+    memcpy(it->head, f->chain.head, SEAL_HASH_BYTES);
+    memcpy(it->prev, f->last_tag, SEAL_HASH_BYTES);
     return 0;
 }
 
-static bool seal_due(const struct store *s, const struct seal_file *f, time_t now)
+static bool seal_due(const struct store *s, const struct seal_file *f, uint64_t size, time_t now)
 {
-    return f->chain.lines > f->sealed_lines || (!f->sealed && f->chain.lines) ||
-           (f->sealed && now - f->sealed_time >= (time_t)s->cfg.seal_idle);
+    return size > f->examined || (f->sealed && now - f->sealed_time >= (time_t)s->cfg.seal_idle);
 }
 
 static int job_run_inline(struct store_seal *ss, struct seal_job *j);
@@ -504,7 +429,8 @@ int store_seal_final(struct store *s, struct store_entry *e)
     /* the data was synced by the caller; the seal is synced alone (a job
      * of one, beside the round in flight, which has no seal of this
      * family), the renames follow */
-    int r = seal_write(ss, &ss->now, e->seal, promise(s), time(NULL));
+    job_begin(ss, &ss->now, time(NULL));
+    int r = seal_write(ss, &ss->now, e->seal, promise(s), e->size);
     return r < 0 ? r : job_run_inline(ss, &ss->now);
 }
 
@@ -516,9 +442,8 @@ void store_seal_rotated(struct store *s, struct store_entry *e)
         return;
     f->seq++;
     seal_chain_start(&f->chain, f->last_tag, 0, 0);
-    f->sealed_lines = 0;
+    f->examined = 0;
     f->sealed = false;
-    buf_reset(&f->partial);
 }
 
 int store_seal_rename(int dir_fd, const char *leaf, unsigned from, unsigned to)
@@ -604,8 +529,9 @@ static void park_seal_all(struct store_seal *ss, struct seal_job *j, time_t now)
         while (ss->park[i]) {
             struct seal_file *f = ss->park[i];
             ss->park[i] = f->next;
-            if (seal_due(ss->s, f, now) || f->promised)
-                seal_write(ss, j, f, 0, now); /* closed: no next seal promised */
+            if ((seal_due(ss->s, f, f->size, now) || f->promised) &&
+                seal_write(ss, j, f, 0, f->size) == 0) /* closed: no next seal promised */
+                j->items[j->nitems - 1].file = NULL;
             file_free(f);
         }
 }
@@ -618,6 +544,7 @@ static void job_reset(struct seal_job *j)
     buf_reset(&j->text);
     buf_reset(&j->manifest);
     memset(j->key_text, 0, sizeof(j->key_text));
+    seal_key_wipe(&j->key);
     j->key_len = 0;
     j->data_syncfs = j->commit = j->key_tried = false;
     j->data_r = j->side_r = j->manifest_r = j->key_r = 0;
@@ -633,40 +560,31 @@ static void job_free(struct seal_job *j)
     buf_free(&j->manifest);
 }
 
-/* A seal that did not reach its sidecar: the family's newest seal is the
- * one before again, and the chain in memory (which moved past it) is
- * dropped: an open file recovers it from its sidecar and its bytes, a
- * parked one is recovered when it is opened again. */
-static void item_undo(struct store_seal *ss, const struct seal_job *j,
-                      const struct seal_job_item *it)
+/* A seal that may or may not have reached its sidecar (a failed write or
+ * sync): the open or parked file takes its state from the sidecar's last
+ * record (a torn one cut), so that the next seal follows what is there. */
+static void item_resync(struct store_seal *ss, struct seal_file *f)
 {
     struct store *s = ss->s;
-    const char *path = j->text.data + it->path_off;
-    struct seal_fam **pp = fam_find(ss, path, it->path_len, it->hash);
-    if (it->had_fam) {
-        fam_set(ss, path, it->path_len, it->hash, it->old_seq, it->old_tag);
-    } else if (*pp) {
-        struct seal_fam *f = *pp;
-        *pp = f->next;
-        free(f);
-        ss->nfams--;
+    struct seal_record rec;
+    char name[NAME_CAP];
+    const char *leaf;
+    int dir = store_dir_open(s->root_fd, f->path, &s->cfg, false, &leaf);
+    if (dir < 0)
+        return;
+    if (sidecar_name(name, sizeof(name), leaf, 0) == 0 &&
+        sidecar_last(dir, name, true, &rec) > 0 && rec.seq == f->seq &&
+        rec.bytes >= f->chain.bytes && memcmp(rec.tag, f->last_tag, SEAL_HASH_BYTES)) {
+        state_from(f, &rec, true);
+        fam_from_file(ss, f);
     }
-    struct seal_file **park = park_slot(ss, path, it->path_len), *f = *park;
-    if (f) {
-        *park = f->next;
-        file_free(f);
-    }
-    for (struct store_entry *e = s->lru_head; e; e = e->lru_next)
-        if (e->seal && e->path_len == it->path_len && !memcmp(e->path, path, it->path_len)) {
-            file_free(e->seal);
-            e->seal = NULL;
-            store_seal_attach(s, e);
-        }
+    close(dir);
 }
 
-/* The loop takes the finished job back: counts, says what failed, undoes
- * the seals that were not written, evolves the key if its file was
- * written (or tried). */
+/* The loop takes the finished job back: counts, says what failed, keeps
+ * each written seal in its file's state and its family (no manifest
+ * change owed when the job's manifest was written), evolves the key if
+ * its file was written (or tried). */
 static int round_collect(struct store_seal *ss, struct seal_job *j)
 {
     struct store *s = ss->s;
@@ -679,14 +597,26 @@ static int round_collect(struct store_seal *ss, struct seal_job *j)
         say_err(s, "syncing the data (no seal written) of", s->root, j->data_r);
     for (size_t i = 0; i < j->nitems; i++) {
         const struct seal_job_item *it = &j->items[i];
-        if (it->r == 0) {
-            s->stats.seals++;
+        const char *path = j->text.data + it->path_off;
+        struct seal_file *f = it->file;
+        if (it->r < 0) {
+            if (j->data_r == 0)
+                say_err(s, "writing the seal of", path, it->r);
+            r = r ? r : it->r;
+            if (f && j->data_r == 0)
+                item_resync(ss, f);
             continue;
         }
-        if (j->data_r == 0)
-            say_err(s, "writing the seal of", j->text.data + it->path_off, it->r);
-        r = r ? r : it->r;
-        item_undo(ss, j, it);
+        s->stats.seals++;
+        fam_set(ss, path, it->path_len, it->hash, it->seq, it->tag, !j->key_tried);
+        if (!f)
+            continue;
+        seal_chain_start(&f->chain, it->new_head, it->new_lines, it->new_bytes);
+        memcpy(f->last_tag, it->tag, SEAL_HASH_BYTES);
+        f->examined = it->to;
+        f->sealed = true;
+        f->promised = it->idle > 0;
+        f->sealed_time = (time_t)j->time;
     }
     if (j->side_r < 0)
         say_err(s, "syncing the sidecars of", s->root, j->side_r);
@@ -769,6 +699,25 @@ static int data_fd_add(struct seal_job *j, int fd)
  * fsync = none, or an evicted file's sync is owed), else an fdatasync per
  * file; a file on another file system is always fdatasynced. Decided
  * before the seals are added (seal_due changes then). */
+static void job_mark(struct store_seal *ss, const struct seal_job *j, bool on)
+{
+    for (size_t i = 0; i < j->nitems; i++) {
+        const struct seal_job_item *it = &j->items[i];
+        struct seal_fam *f = *fam_find(ss, j->text.data + it->path_off, it->path_len, it->hash);
+        if (f)
+            f->in_job = on;
+    }
+}
+
+/* The manifest's lines of the families the job does not seal. */
+static int job_manifest(struct store_seal *ss, struct seal_job *j)
+{
+    job_mark(ss, j, true);
+    int r = manifest_build(ss, j);
+    job_mark(ss, j, false);
+    return r;
+}
+
 static int round_data(struct store *s, time_t now, bool closing)
 {
     struct seal_job *j = &s->seal->job;
@@ -776,7 +725,8 @@ static int round_data(struct store *s, time_t now, bool closing)
     int r = 0;
     for (int pass = 0; pass < 2 && r == 0; pass++) {
         for (struct store_entry *e = s->lru_head; e && r == 0; e = e->lru_next) {
-            if (!e->seal || e->fd < 0 || !e->unsynced || (!closing && !seal_due(s, e->seal, now)))
+            if (!e->seal || e->fd < 0 || !e->unsynced ||
+                (!closing && !seal_due(s, e->seal, e->size, now)))
                 continue;
             if (pass == 0 && !e->other_fs)
                 nroot++;
@@ -808,9 +758,10 @@ static int round_build(struct store *s, time_t now, bool closing)
         job_reset(j);
         return r;
     }
+    job_begin(ss, j, now);
     for (struct store_entry *e = s->lru_head; e; e = e->lru_next)
-        if (e->seal && (closing || seal_due(s, e->seal, now)))
-            seal_write(ss, j, e->seal, closing ? 0 : promise(s), now);
+        if (e->seal && (closing || seal_due(s, e->seal, e->size, now)))
+            seal_write(ss, j, e->seal, closing ? 0 : promise(s), e->size);
     park_seal_all(ss, j, now);
     ss->last_round = now;
     ss->lines_at_round = s->stats.lines;
@@ -819,7 +770,7 @@ static int round_build(struct store *s, time_t now, bool closing)
         s->stats.seal_rounds++;
         return 0; /* a key that sealed nothing need not go */
     }
-    j->commit = manifest_build(ss, now, &j->manifest) == 0 && key_next_text(ss, j) == 0;
+    j->commit = job_manifest(ss, j) == 0 && key_next_text(ss, j) == 0;
     ss->fams_changed = !j->commit; /* else the job's manifest holds every change so far */
     ss->job_round = true;
     return 1;
@@ -921,9 +872,10 @@ static void walk_file(struct store *s, int dir_fd, const char *rel, size_t rlen,
         return;
     }
     fam_from_file(s->seal, f);
-    if (seal_due(s, f, now) || f->promised)
-        seal_write(s->seal, &s->seal->job, f, 0, now); /* the tail a crash left, or a fresh closing seal */
-    file_free(f); /* the job holds the seal's bytes */
+    struct seal_job *j = &s->seal->job; /* the tail a crash left, or a fresh closing seal: */
+    if ((seal_due(s, f, f->size, now) || f->promised) && seal_write(s->seal, j, f, 0, f->size) == 0)
+        j->items[j->nitems - 1].file = NULL; /* the item holds what it needs */
+    file_free(f);
 }
 
 static void walk(struct store *s, int dir_fd, char *rel, size_t rlen, unsigned depth, time_t now)
@@ -973,6 +925,7 @@ int store_seal_open(struct store *s)
         return r;
     char rel[STORE_PATH_MAX];
     time_t now = time(NULL);
+    job_begin(ss, &ss->job, now);
     int fd = fcntl(s->root_fd, F_DUPFD_CLOEXEC, 0);
     if (fd >= 0)
         walk(s, fd, rel, 0, 0, now);
@@ -982,7 +935,7 @@ int store_seal_open(struct store *s)
      * collector serves) */
     struct seal_job *j = &ss->job;
     j->data_syncfs = j->nitems > 0;
-    r = manifest_build(ss, now, &j->manifest);
+    r = job_manifest(ss, j);
     if (r == 0)
         r = key_next_text(ss, j);
     if (r < 0) {

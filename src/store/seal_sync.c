@@ -1,11 +1,13 @@
 /*
  * seal_sync: the disk work of a sealing round (issue 4), and the store's
  * one sync thread that runs it off the collector's event loop. The loop
- * thread builds a round in seal_store.c (the seal lines computed there
- * under the current key, the manifest's bytes, the next key's text) and
- * hands it over; this file only writes and syncs, in the order that keeps
- * a crash safe: the files' data, then the sidecars, then the manifest,
- * then the key file. A failed step stops the steps after it, and says
+ * thread builds a round in seal_store.c (per file its chain at the last
+ * seal and the size to seal up to; the other families' manifest lines;
+ * the key k_E and the next key's text) and hands it over; this file syncs
+ * the data, hashes each file's new lines (read back, from the page cache:
+ * the loop does not hash as it writes), formats and tags the records,
+ * and writes in the order that keeps a crash safe: the files' data, then
+ * the sidecars, then the manifest, then the key file. A failed step stops the steps after it, and says
  * which in the job for the loop to report (this thread never logs: the
  * log callback belongs to the loop). One job at a time, a mutex and a
  * condition variable: no queue, no lock-free hand-off. Also the sidecar
@@ -13,8 +15,11 @@
  * Thread and ownership: docs/CONCURRENCY.md; order: docs/formats.md,
  * "Rounds and crash order".
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init...: see seal.c */
 #include "store/seal.h"
 #include "store/store_int.h"
+
+#include <openssl/sha.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +31,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SYNC_EACH_MAX 8 /* sidecars fdatasynced one by one in a round; more: one syncfs */
+#define SYNC_EACH_MAX 8         /* sidecars fdatasynced one by one in a round; more: one syncfs */
+#define IO_CHUNK      (1u << 16) /* bytes read back per pread */
 
 int seal_sidecar_name(char *out, size_t cap, const char *leaf, unsigned num)
 {
@@ -55,18 +61,75 @@ int seal_sidecar_append(const struct store_config *cfg, int dir_fd, const char *
 
 /* ---- one round's disk work ---- */
 
-static int item_write(struct seal_job *j, struct seal_job_item *it, bool sync)
+/* Feeds the chain (at the last seal: head, lines, bytes) with the file's
+ * whole lines from its byte count to the last line end below `to`; the
+ * start of a line not ended there is left for the next seal, so that a
+ * seal always falls at a line's end. */
+static int segment_hash(int fd, struct seal_chain *c, uint64_t to, char *buf)
+{
+    uint64_t end = to, last = c->bytes;
+    while (end > c->bytes) { /* the last '\n', from the end back */
+        size_t n = end - c->bytes > IO_CHUNK ? IO_CHUNK : (size_t)(end - c->bytes);
+        ssize_t k = pread(fd, buf, n, (off_t)(end - n));
+        if (k != (ssize_t)n)
+            return k < 0 ? -errno : -EIO; /* shorter than written: cut under us */
+        const char *nl = memrchr(buf, '\n', n);
+        if (nl) {
+            last = end - n + (uint64_t)(nl - buf) + 1;
+            break;
+        }
+        end -= n;
+    }
+    for (uint64_t off = c->bytes; off < last;) {
+        size_t n = last - off > IO_CHUNK ? IO_CHUNK : (size_t)(last - off);
+        ssize_t k = pread(fd, buf, n, (off_t)off);
+        if (k != (ssize_t)n)
+            return k < 0 ? -errno : -EIO;
+        seal_chain_feed(c, buf, n);
+        off += n;
+    }
+    return 0;
+}
+
+/* One seal: the file's new lines hashed, the record tagged under k_E and
+ * appended to the sidecar. */
+static int item_seal(struct seal_job *j, struct seal_job_item *it, char *buf, bool sync)
 {
     const char *path = j->text.data + it->path_off, *leaf;
-    char name[SEAL_SIDECAR_NAME_CAP];
-    int dir = store_dir_open(j->root_fd, path, j->cfg, false, &leaf), r = dir;
+    if (it->path_len > SEAL_PATH_MAX)
+        return -ENAMETOOLONG;
+    int dir = store_dir_open(j->root_fd, path, j->cfg, false, &leaf), r = 0;
     if (dir < 0)
-        return r;
-    r = seal_sidecar_name(name, sizeof(name), leaf, 0);
+        return dir;
+    struct seal_chain c;
+    seal_chain_start(&c, it->head, it->lines, it->bytes);
+    if (it->to > it->bytes) {
+        int fd = openat(dir, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        r = fd < 0 ? -errno : segment_hash(fd, &c, it->to, buf);
+        if (fd >= 0)
+            close(fd);
+    }
+    struct seal_record rec = {.kind = SEAL_REC_SEAL,
+                              .seq = it->seq,
+                              .epoch = j->key.epoch,
+                              .time = j->time,
+                              .idle = it->idle,
+                              .lines = c.lines,
+                              .bytes = c.bytes};
+    memcpy(rec.file, path, it->path_len + 1);
+    rec.file_len = it->path_len;
+    seal_chain_peek(&c, rec.head);
+    memcpy(rec.prev, it->prev, SEAL_HASH_BYTES);
+    char line[SEAL_LINE_MAX], name[SEAL_SIDECAR_NAME_CAP];
+    int n = r < 0 ? r : seal_record_format(&rec, &j->key, line, sizeof(line));
+    r = n < 0 ? n : seal_sidecar_name(name, sizeof(name), leaf, 0);
     if (r == 0)
-        r = seal_sidecar_append(j->cfg, dir, leaf, name, j->text.data + it->line_off,
-                                it->line_len, sync);
+        r = seal_sidecar_append(j->cfg, dir, leaf, name, line, (size_t)n, sync);
     close(dir);
+    it->new_lines = c.lines;
+    it->new_bytes = c.bytes;
+    memcpy(it->new_head, rec.head, SEAL_HASH_BYTES);
+    memcpy(it->tag, rec.tag, SEAL_HASH_BYTES);
     return r;
 }
 
@@ -102,6 +165,31 @@ static int manifest_tmp(struct seal_job *j, bool sync)
     return r;
 }
 
+/* The items' family lines (their new tags) after the loop's, then the
+ * closing line: the digest of every byte before it, tagged under k_E. */
+static int manifest_finish(struct seal_job *j)
+{
+    char line[SEAL_LINE_MAX];
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < j->nitems; i++) {
+        const struct seal_job_item *it = &j->items[i];
+        int n = seal_fam_format(j->text.data + it->path_off, it->path_len, it->seq, it->tag, line,
+                                sizeof(line));
+        r = n < 0 ? n : buf_append(&j->manifest, line, (size_t)n);
+    }
+    struct seal_manifest m = {
+        .epoch = j->key.epoch, .time = j->time, .families = j->nfams_other + j->nitems};
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    if (j->manifest.len)
+        SHA256_Update(&c, j->manifest.data, j->manifest.len);
+    SHA256_Final(m.digest, &c);
+    int n = seal_manifest_format(&m, &j->key, line, sizeof(line));
+    if (r == 0)
+        r = n < 0 ? n : buf_append(&j->manifest, line, (size_t)n);
+    return r;
+}
+
 static int manifest_commit(struct seal_job *j)
 {
     if (renameat(j->root_fd, SEAL_MANIFEST_TMP, j->root_fd, SEAL_MANIFEST) < 0 ||
@@ -119,14 +207,18 @@ void seal_job_run(struct seal_job *j)
         return;
     }
     bool bulk = j->nitems > SYNC_EACH_MAX, failed = false;
+    char *buf = j->nitems ? malloc(IO_CHUNK) : NULL;
     for (size_t i = 0; i < j->nitems; i++) {
-        j->items[i].r = item_write(j, &j->items[i], !bulk);
+        j->items[i].r = buf ? item_seal(j, &j->items[i], buf, !bulk) : -ENOMEM;
         failed |= j->items[i].r < 0;
         j->syncs += !bulk && j->items[i].r == 0;
     }
+    free(buf);
     /* a manifest naming a seal that did not reach its sidecar would be a
      * false alarm: a failed seal keeps the manifest (and the key) back */
     bool commit = j->commit && !failed, ride = commit && bulk;
+    if (commit && (j->manifest_r = manifest_finish(j)) < 0)
+        commit = ride = false;
     if (ride && (j->manifest_r = manifest_tmp(j, false)) < 0)
         commit = ride = false;
     if (bulk) {

@@ -228,27 +228,35 @@ void store_seal_forget(int dir_fd, const char *name);
 /* ---- seal_sync.c: a round's disk work, run on the store's sync thread ---- */
 #define SEAL_SIDECAR_NAME_CAP (STORE_COMPONENT_MAX + STORE_ROTATED_SUFFIX + 8)
 
-/* One seal of a round: its family path and its line (in job->text), and
- * what the loop needs to undo it if it does not reach the sidecar. */
+/* One seal of a job: the file's chain at its last seal (in) and the seal
+ * the sync thread made of it (out). */
 struct seal_job_item {
-    size_t path_off, path_len, line_off, line_len;
-    int r; /* the thread's result */
-    uint64_t hash;
-    bool had_fam; /* the family's newest seal before this one */
-    uint64_t old_seq;
-    unsigned char old_tag[SEAL_HASH_BYTES];
+    size_t path_off, path_len; /* the family path, NUL-terminated in job->text */
+    uint64_t hash, seq, idle;
+    uint64_t lines, bytes; /* at the last seal, whose head and tag follow */
+    unsigned char head[SEAL_HASH_BYTES], prev[SEAL_HASH_BYTES];
+    uint64_t to; /* the file's size to seal: up to its last line end below */
+    void *file;  /* the loop's own (struct seal_file), NULL when freed; not for the thread */
+    int r;       /* out: 0, or why the seal is not written */
+    uint64_t new_lines, new_bytes;
+    unsigned char new_head[SEAL_HASH_BYTES], tag[SEAL_HASH_BYTES];
 };
 
-/* A round, built by the loop thread (seal_store.c), run by seal_job_run
- * (on the sync thread, or inline for a round that must be synchronous):
- * fdatasync data_fds and/or syncfs the root (the data), append every item
- * to its sidecar and sync them, then (commit) the manifest's temp file,
- * its rename and the root's fsync, then key_text over the key file. While
- * it runs the loop thread touches none of it, nor the key file, nor the
- * sidecars of active files, nor the root fd. */
+/* A job, built by the loop thread (seal_store.c), run by seal_job_run
+ * (on the sync thread, or inline for a seal that must be written at once):
+ * fdatasync data_fds and/or syncfs the root (the data), then per item: the
+ * file's bytes from the last seal to `to` hashed onto the head, the record
+ * formatted and tagged under key, appended to the sidecar; the sidecars
+ * synced; then (commit) the manifest: the loop's family lines, one per
+ * item, the digest and closing line; its temp file, rename and the root's
+ * fsync; then key_text over the key file. While it runs the loop touches
+ * none of it, nor the key file, nor the sidecars or the sealed bytes of
+ * the files it seals, nor the root fd. */
 struct seal_job {
     const struct store_config *cfg;
     int root_fd, key_fd; /* borrowed */
+    struct seal_key key; /* k_E: the seals' and the manifest's */
+    uint64_t time;
     bool data_syncfs;
     int *data_fds; /* dups, closed by the loop when the job is collected */
     size_t ndata, data_cap;
@@ -256,8 +264,9 @@ struct seal_job {
     size_t nitems, items_cap;
     struct buf text;
     bool commit;
-    struct buf manifest;
-    char key_text[SEAL_KEYFILE_LEN + 1];
+    struct buf manifest; /* the family lines of the families no item seals */
+    uint64_t nfams_other;
+    char key_text[SEAL_KEYFILE_LEN + 1]; /* k_{E+1}'s file */
     size_t key_len;
     /* results */
     int data_r, side_r, manifest_r, key_r;
