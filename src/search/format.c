@@ -249,11 +249,27 @@ static void put_number(struct buf *b, uint64_t v)
     buf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-/* A bit per (name length, first letter) of the record's ENRICHED fields, so
- * that most fields need not look for theirs. */
+/* A bit per (name length, first letter): of the record's ENRICHED fields,
+ * so that most fields need not look for theirs, and of the names whose
+ * values put_value may change. */
+#define NAME_BIT(len, c) (1ull << (((len) * 5u + ((unsigned)(c) | 0x20u)) & 63))
 static uint64_t enriched_bit(const char *line, const struct audit_field *f)
 {
-    return 1ull << ((f->name_len * 5u + ((unsigned char)line[f->name_off] | 0x20u)) & 63);
+    return NAME_BIT(f->name_len, (unsigned char)line[f->name_off]);
+}
+
+/* Whether put_value may print f otherwise than as written: a hex string
+ * (is_encoded_string's names), an arch or syscall to name, a SYSCALL or
+ * EXECVE argument (aN). False means it prints the value as written. */
+static bool may_change(const char *line, const struct audit_field *f, int type)
+{
+    static const uint64_t names =
+        NAME_BIT(9, 'p') | NAME_BIT(3, 'e') | NAME_BIT(4, 'c') | NAME_BIT(3, 'c') |
+        NAME_BIT(4, 'n') | NAME_BIT(4, 'a') | NAME_BIT(3, 'k') | NAME_BIT(4, 'd') |
+        NAME_BIT(4, 'p') | NAME_BIT(3, 'o') | NAME_BIT(3, 'n') | NAME_BIT(7, 's');
+    if (names & enriched_bit(line, f))
+        return true;
+    return line[f->name_off] == 'a' && (type == AUDIT_SYSCALL_TYPE || type == AUDIT_EXECVE_TYPE);
 }
 
 #define FORMAT_FIELD_ROOM 80 /* a field's bytes beyond its name and value: separators, "0x",
@@ -295,14 +311,33 @@ int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_
     uint64_t enriched = 0;
     for (int k = first_enriched; k < n; k++)
         enriched |= enriched_bit(line, &fields[k]);
+    /* Fields printed as written, one space apart in the record, are copied as
+     * one span of the line: [span, span_end) starts at the space before. */
+    uint32_t span = 0, span_end = 0;
     for (int k = 0; rc == 0 && k < first_enriched; k++) {
         const struct audit_field *f = &fields[k];
         const struct audit_field *e =
             enriched & enriched_bit(line, f) ? enriched_of(line, f, first_enriched, n) : NULL;
-        rc = buf_reserve(b, f->name_len + (e ? e->value_len : f->value_len) + FORMAT_FIELD_ROOM);
+        bool msg = f->part == AUDIT_PART_MSG;
+        if (!e && f->kind == AUDIT_VALUE_PLAIN && msg == in_msg && f->name_off > 0 &&
+            line[f->name_off - 1] == ' ' && f->value_off == f->name_off + f->name_len + 1u &&
+            !may_change(line, f, r->type) && !(local_names && id_kind(line, f))) {
+            if (span_end == 0 || f->name_off != span_end + 1) {
+                if (span_end)
+                    rc = buf_append(b, line + span, span_end - span);
+                span = f->name_off - 1;
+            }
+            span_end = f->value_off + f->value_len;
+            continue;
+        }
+        if (span_end) {
+            rc = buf_append(b, line + span, span_end - span);
+            span_end = 0;
+        }
+        rc = rc ? rc : buf_reserve(b, f->name_len + (e ? e->value_len : f->value_len) +
+                                          FORMAT_FIELD_ROOM);
         if (rc < 0)
             break;
-        bool msg = f->part == AUDIT_PART_MSG;
         if (msg && !in_msg)
             buf_put(b, " msg='", 6);
         else
@@ -323,6 +358,8 @@ int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_
         }
         rc = put_value(b, line, f, arch, r->type);
     }
+    if (rc == 0 && span_end)
+        rc = buf_append(b, line + span, span_end - span);
     if (rc == 0)
         rc = buf_append(b, in_msg ? "' \n" : " \n", in_msg ? 3 : 2);
     return rc;

@@ -20,10 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define SEARCH_ORDER_READ  (64u << 10) /* read buffer of one run being merged */
-#define SEARCH_ORDER_WRITE (1u << 20)  /* bytes gathered before a write(2) */
+#define SEARCH_ORDER_WRITE (1u << 20)  /* bytes copied (from runs) before a writev(2) */
+#define SEARCH_ORDER_IOV   1024        /* pieces of one writev(2) (IOV_MAX is 1024) */
 
 struct pending {
     struct search_order_key k;
@@ -125,52 +127,82 @@ static int temp_file(void)
 
 /* ------------------------------------------------------------ writing */
 
+/* Output gathered as pieces for writev(2): bytes that stay put until the
+ * flush (events in memory) are referred to, bytes that do not (a run's read
+ * buffer, headers) are copied into `stage` first; adjacent pieces join, so a
+ * batch already in order is one piece. */
 struct writer {
     int fd;
     bool records; /* a run: each event with its header */
-    char *buf;
-    size_t len;
+    struct iovec iov[SEARCH_ORDER_IOV];
+    int niov;
+    char *stage;
+    size_t staged;
     off_t written;
     int err;
 };
 
 static void writer_flush(struct writer *w)
 {
-    const char *p = w->buf;
-    size_t left = w->len;
-    while (left && !w->err) {
-        ssize_t n = write(w->fd, p, left);
-        if (n < 0 && errno != EINTR)
-            w->err = -errno;
-        else if (n > 0)
-            p += n, left -= (size_t)n, w->written += n;
+    struct iovec *v = w->iov;
+    int n = w->niov;
+    while (n > 0 && !w->err) {
+        ssize_t r = writev(w->fd, v, n);
+        if (r < 0) {
+            if (errno != EINTR)
+                w->err = -errno;
+            continue;
+        }
+        w->written += r;
+        while (n > 0 && (size_t)r >= v->iov_len)
+            r -= (ssize_t)v->iov_len, v++, n--;
+        if (n > 0)
+            v->iov_base = (char *)v->iov_base + r, v->iov_len -= (size_t)r;
     }
-    w->len = 0;
+    w->niov = 0;
+    w->staged = 0;
 }
 
-static void writer_put(struct writer *w, const void *p, size_t n)
+/* Adds n bytes at p, which stay valid until the next flush. */
+static void writer_ref(struct writer *w, const void *p, size_t n)
 {
-    if (w->len + n > SEARCH_ORDER_WRITE)
-        writer_flush(w);
-    if (n > SEARCH_ORDER_WRITE) { /* an event larger than the buffer: written as it is */
-        char *keep = w->buf;
-        w->buf = (char *)p, w->len = n;
-        writer_flush(w);
-        w->buf = keep;
+    struct iovec *last = w->niov ? &w->iov[w->niov - 1] : NULL;
+    if (last && (const char *)last->iov_base + last->iov_len == p) {
+        last->iov_len += n;
         return;
     }
-    memcpy(w->buf + w->len, p, n);
-    w->len += n;
+    if (w->niov == SEARCH_ORDER_IOV)
+        writer_flush(w);
+    w->iov[w->niov++] = (struct iovec){(void *)p, n};
 }
 
+/* Adds a copy of n bytes at p. */
+static void writer_copy(struct writer *w, const void *p, size_t n)
+{
+    if (w->staged + n > SEARCH_ORDER_WRITE || w->niov == SEARCH_ORDER_IOV)
+        writer_flush(w);
+    if (n > SEARCH_ORDER_WRITE) { /* larger than the stage: written now, as it is */
+        writer_ref(w, p, n);
+        writer_flush(w);
+        return;
+    }
+    memcpy(w->stage + w->staged, p, n);
+    writer_ref(w, w->stage + w->staged, n);
+    w->staged += n;
+}
+
+/* An event; `stays`: its bytes stay valid until the next flush. */
 static void writer_event(struct writer *w, const struct search_order_key *k, const char *p,
-                         size_t n)
+                         size_t n, bool stays)
 {
     if (w->records) {
         struct run_rec h = {k->sec, k->msec, k->serial, k->group, (uint32_t)n, k->seq};
-        writer_put(w, &h, sizeof(h));
+        writer_copy(w, &h, sizeof(h));
     }
-    writer_put(w, p, n);
+    if (stays)
+        writer_ref(w, p, n);
+    else
+        writer_copy(w, p, n);
 }
 
 /* ------------------------------------------------------------ merging */
@@ -280,7 +312,7 @@ static int merge(struct cursor *c, size_t n, struct writer *w)
         heap_down(h, nh, i);
     while (r >= 0 && nh && !w->err) {
         struct cursor *top = h[0];
-        writer_event(w, &top->k, top->p, top->len);
+        writer_event(w, &top->k, top->p, top->len, top->fd < 0);
         if ((r = cursor_next(top)) == 0)
             h[0] = h[--nh];
         heap_down(h, nh, 0);
@@ -339,7 +371,7 @@ static int merge_runs(struct search_order *o)
         count += o->runs[i].count;
     }
     char *wbuf = malloc(SEARCH_ORDER_WRITE);
-    struct writer w = {.fd = fd, .records = true, .buf = wbuf};
+    struct writer w = {.fd = fd, .records = true, .stage = wbuf};
     int r = wbuf ? cursors_alloc(c, o->nruns) : -ENOMEM;
     if (r == 0)
         r = merge(c, o->nruns, &w);
@@ -372,11 +404,11 @@ static int spill(struct search_order *o)
     char *wbuf = malloc(SEARCH_ORDER_WRITE);
     if (!wbuf)
         return -ENOMEM;
-    struct writer w = {.fd = o->fd, .records = true, .buf = wbuf};
+    struct writer w = {.fd = o->fd, .records = true, .stage = wbuf};
     if (lseek(o->fd, o->fd_end, SEEK_SET) < 0)
         w.err = -errno;
     for (size_t i = 0; i < o->npend && !w.err; i++)
-        writer_event(&w, &o->pend[i].k, o->out.data + o->pend[i].off, o->pend[i].len);
+        writer_event(&w, &o->pend[i].k, o->out.data + o->pend[i].off, o->pend[i].len, true);
     writer_flush(&w);
     free(wbuf);
     if (w.err)
@@ -424,7 +456,7 @@ int search_order_write(struct search_order *const *v, size_t n, int fd)
             cursor_run(&c[m++], o->fd, &o->runs[k]);
         cursor_memory(&c[m++], o);
     }
-    struct writer w = {.fd = fd, .buf = wbuf};
+    struct writer w = {.fd = fd, .stage = wbuf};
     if (r == 0)
         r = cursors_alloc(c, m);
     if (r == 0)
