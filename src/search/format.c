@@ -149,12 +149,14 @@ static int id_kind(const char *line, const struct audit_field *f)
         NAME("old-ouid"), NAME("new-auid"), NAME("id")};
     static const struct name gids[] = {NAME("gid"),  NAME("egid"), NAME("sgid"),   NAME("fsgid"),
                                        NAME("ogid"), NAME("igid"), NAME("new-gid")};
-    /* every id name ends in "id": most fields are out at one compare */
-    if (f->name_len < 2 || memcmp(line + f->name_off + f->name_len - 2, "id", 2))
+    /* every id name ends in "id", and but "id" itself in "uid" or "gid": most
+     * fields (pid and ppid too) are out at a compare or two */
+    const char *end = line + f->name_off + f->name_len;
+    if (f->name_len < 2 || memcmp(end - 2, "id", 2))
         return 0;
-    if (name_in(line, f, uids, sizeof(uids) / sizeof(uids[0])))
-        return 'u';
-    return name_in(line, f, gids, sizeof(gids) / sizeof(gids[0])) ? 'g' : 0;
+    if (f->name_len == 2 || end[-3] == 'u')
+        return name_in(line, f, uids, sizeof(uids) / sizeof(uids[0])) ? 'u' : 0;
+    return end[-3] == 'g' && name_in(line, f, gids, sizeof(gids) / sizeof(gids[0])) ? 'g' : 0;
 }
 
 /* This machine's name for an id (getpwuid_r/getgrgid_r, which go through
@@ -319,9 +321,10 @@ int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_
         const struct audit_field *e =
             enriched & enriched_bit(line, f) ? enriched_of(line, f, first_enriched, n) : NULL;
         bool msg = f->part == AUDIT_PART_MSG;
-        if (!e && f->kind == AUDIT_VALUE_PLAIN && msg == in_msg && f->name_off > 0 &&
+        int kind = !e && local_names && f->kind == AUDIT_VALUE_PLAIN ? id_kind(line, f) : 0;
+        if (!e && !kind && f->kind == AUDIT_VALUE_PLAIN && msg == in_msg && f->name_off > 0 &&
             line[f->name_off - 1] == ' ' && f->value_off == f->name_off + f->name_len + 1u &&
-            !may_change(line, f, r->type) && !(local_names && id_kind(line, f))) {
+            !may_change(line, f, r->type)) {
             if (span_end == 0 || f->name_off != span_end + 1) {
                 if (span_end)
                     rc = buf_append(b, line + span, span_end - span);
@@ -349,7 +352,6 @@ int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_
             buf_put(b, line + e->value_off, e->value_len);
             continue;
         }
-        int kind = local_names && f->kind == AUDIT_VALUE_PLAIN ? id_kind(line, f) : 0;
         if (kind) {
             const struct local_name *c =
                 local_name(kind, id_value(line + f->value_off, f->value_len));
