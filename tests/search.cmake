@@ -8,7 +8,7 @@ target_link_libraries(test_report PRIVATE lw_search)
 target_include_directories(test_report PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 add_test(NAME unit_report COMMAND test_report)
 
-foreach(t report_equivalence)
+foreach(t report_equivalence report_threads)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.py)
     add_test(NAME integration_${t}
              COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.py)

@@ -6,7 +6,10 @@
  * successful (--success) ones, in total and per host (--per-host), as
  * aureport's text or JSON. Events are chosen with search's selection options
  * (-ts/-te with time words, -n, -m, -ua...), collated whole, counted by
- * search/report. It never writes a log.
+ * search/report. A store's hosts are read on several threads (as search
+ * reads them), each counting into a report of its own; the hosts' parts are
+ * merged in host order at the end, so the report is what one thread counts.
+ * It never writes a log.
  */
 #include "audit/collate.h"
 #include "audit/reader.h"
@@ -17,6 +20,8 @@
 #include "search/report.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,7 @@
 
 #define DEFAULT_STORE   "/var/log/logward"
 #define REPORT_ARGS_MAX 8192 /* argv words passed on to the selection options */
+#define REPORT_THREADS  8    /* threads reading a store's hosts, at most */
 
 struct report_run {
     struct report rep;
@@ -183,6 +189,131 @@ static int parse_args(struct report_args *a, int argc, char **argv)
     return 0;
 }
 
+/* ----------------------------------------------------------- threads */
+
+struct report_worker {
+    struct report_run run;
+    struct audit_collate *c;
+    struct audit_reader *reader;
+    const struct search_sources *src;
+    const size_t *group_start; /* source index where each group starts */
+    size_t ngroups;
+    atomic_size_t *next;
+    int status;
+};
+
+static void *report_work(void *arg)
+{
+    struct report_worker *w = arg;
+    for (size_t g; (g = atomic_fetch_add(w->next, 1)) < w->ngroups;) {
+        for (size_t i = w->group_start[g]; i < w->group_start[g + 1]; i++) {
+            w->run.host = w->src->v[i].host;
+            int r = search_source_read(&w->src->v[i], w->reader);
+            if (r < 0) {
+                cli_error("report: %s: %s", w->src->v[i].path, err_str(r));
+                w->status = EXIT_TROUBLE;
+                if (r == -ENOMEM)
+                    return NULL;
+            }
+        }
+        if (audit_collate_flush(w->c) < 0) { /* the host's last events, under its name */
+            w->status = EXIT_TROUBLE;
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Threads for a store's groups (one host each), as search has them:
+ * LOGWARD_SEARCH_THREADS caps the count; 1 when a host name repeats (its
+ * parts would be counted apart) or for one stream. */
+static unsigned report_threads(const struct search_sources *src, const size_t *group_start,
+                               size_t ngroups)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("LOGWARD_SEARCH_THREADS");
+    long n = env ? strtol(env, NULL, 10) : cores;
+    n = n > REPORT_THREADS ? REPORT_THREADS : n;
+    n = n > (long)ngroups ? (long)ngroups : n;
+    for (size_t g = 0; n > 1 && g < ngroups; g++) {
+        const char *h = src->v[group_start[g]].host;
+        for (size_t k = 0; h && k < g; k++) {
+            const char *o = src->v[group_start[k]].host;
+            if (!o || !strcmp(o, h))
+                return 1;
+        }
+        if (!h)
+            return 1;
+    }
+    return n < 2 ? 1 : (unsigned)n;
+}
+
+/* The part of host h in one of the workers' reports, or NULL. */
+static const struct report_part *worker_part(const struct report_worker *w, unsigned n,
+                                             const char *h)
+{
+    for (unsigned k = 0; k < n; k++)
+        for (size_t i = 0; i < w[k].run.rep.nhosts; i++)
+            if (!strncmp(w[k].run.rep.hosts[i].host, h, REPORT_HOST_MAX - 1))
+                return &w[k].run.rep.hosts[i];
+    return NULL;
+}
+
+/* Reads the groups on n threads into run's report. Returns an exit status. */
+static int read_threaded(struct report_run *run, const struct search_options *o,
+                         const struct search_sources *src, const size_t *group_start,
+                         size_t ngroups, unsigned n)
+{
+    struct report_worker w[REPORT_THREADS];
+    pthread_t tid[REPORT_THREADS];
+    atomic_size_t next = 0;
+    int status = EXIT_OK;
+    unsigned started = 0;
+    memset(w, 0, sizeof(w));
+    for (unsigned k = 0; k < n; k++) {
+        struct report_worker *x = &w[k];
+        x->run.quiet = run->quiet;
+        report_init(&x->run.rep, run->rep.kind, run->rep.only);
+        x->run.rep.names = run->rep.names;
+        x->run.matcher = search_matcher_new(&o->q);
+        x->c = audit_collate_new(NULL, on_event, &x->run);
+        x->reader = x->c ? audit_reader_new(x->c, on_bad_line, &x->run) : NULL;
+        x->src = src, x->group_start = group_start, x->ngroups = ngroups, x->next = &next;
+        if (!x->run.matcher || !x->reader) {
+            cli_error("report: out of memory");
+            status = EXIT_TROUBLE;
+            break;
+        }
+    }
+    for (unsigned k = 0; status == EXIT_OK && k < n; k++, started++)
+        if (pthread_create(&tid[k], NULL, report_work, &w[k]) != 0) {
+            cli_error("report: cannot start a thread");
+            status = EXIT_TROUBLE;
+            break;
+        }
+    for (unsigned k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+    for (unsigned k = 0; k < n; k++) {
+        status = w[k].status != EXIT_OK ? w[k].status : status;
+        run->selected += w[k].run.selected;
+    }
+    for (size_t g = 0; g < ngroups; g++) { /* in host order: as one thread counts */
+        const struct report_part *p = worker_part(w, n, src->v[group_start[g]].host);
+        if (p && report_merge_host(&run->rep, p) < 0) {
+            cli_error("report: out of memory");
+            status = EXIT_TROUBLE;
+            break;
+        }
+    }
+    for (unsigned k = 0; k < n; k++) {
+        audit_reader_free(w[k].reader);
+        audit_collate_free(w[k].c);
+        search_matcher_free(w[k].run.matcher);
+        report_free(&w[k].run.rep);
+    }
+    return status;
+}
+
 static int read_all(struct report_run *run, struct search_options *o, struct audit_reader *reader,
                     struct audit_collate *c)
 {
@@ -200,6 +331,21 @@ static int read_all(struct report_run *run, struct search_options *o, struct aud
             status = EXIT_TROUBLE;
         }
     }
+    size_t ngroups = 0, *group_start = malloc((src.n + 1) * sizeof(*group_start));
+    for (size_t i = 0; group_start && i < src.n; i++)
+        if (i == 0 || src.v[i].group != src.v[i - 1].group)
+            group_start[ngroups++] = i;
+    unsigned n = group_start && !(src.n && !strcmp(src.v[0].path, "-"))
+                     ? report_threads(&src, group_start, ngroups)
+                     : 1;
+    if (n > 1) {
+        group_start[ngroups] = src.n;
+        int st = read_threaded(run, o, &src, group_start, ngroups, n);
+        free(group_start);
+        search_sources_free(&src);
+        return st != EXIT_OK ? st : status;
+    }
+    free(group_start);
     bool progress = isatty(STDERR_FILENO) && src.n > 1;
     for (size_t i = 0; i < src.n; i++) {
         int r = 0;

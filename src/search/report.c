@@ -198,6 +198,37 @@ static int add_number(struct tally *t, long long v)
     return tally_add(t, tmp, (size_t)n);
 }
 
+/* This machine's name for a uid, or NULL: getpwuid_r (reports are counted on
+ * several threads), remembered per thread in REPORT_NAME_SLOTS slots
+ * (direct-mapped; a miss is remembered too). */
+#define REPORT_NAME_SLOTS 64
+#define REPORT_NAME_MAX   64 /* bytes of a remembered name; longer ones are looked up each time */
+static const char *local_user(uint32_t id)
+{
+    static _Thread_local struct {
+        bool used, found;
+        uint32_t id;
+        char name[REPORT_NAME_MAX];
+    } cache[REPORT_NAME_SLOTS];
+    static _Thread_local char longer[1024];
+    unsigned h = (id * 2654435761u) >> 26; /* 6 bits: REPORT_NAME_SLOTS */
+    if (cache[h].used && cache[h].id == id)
+        return cache[h].found ? cache[h].name : NULL;
+    char tmp[1024];
+    struct passwd pw, *res = NULL;
+    if (getpwuid_r((uid_t)id, &pw, tmp, sizeof(tmp), &res) != 0)
+        res = NULL;
+    size_t n = res ? strlen(res->pw_name) : 0;
+    if (res && n >= REPORT_NAME_MAX) { /* not remembered */
+        snprintf(longer, sizeof(longer), "%s", res->pw_name);
+        return longer;
+    }
+    cache[h].used = true, cache[h].id = id, cache[h].found = res != NULL;
+    if (res)
+        memcpy(cache[h].name, res->pw_name, n + 1);
+    return res ? cache[h].name : NULL;
+}
+
 /* An auid as aureport prints it: the number (as a signed int: unset is -1),
  * or with names: unset, the record's name, this machine's, or the number. */
 static int add_auid_name(const struct report *r, struct tally *t, const struct search_items *it)
@@ -208,9 +239,9 @@ static int add_auid_name(const struct report *r, struct tally *t, const struct s
         return tally_add(t, "unset", 5);
     if (r->names && it->auid_name.p)
         return add_span(t, it->auid_name);
-    struct passwd *pw = r->names ? getpwuid((uid_t)it->auid) : NULL;
-    if (pw)
-        return tally_add(t, pw->pw_name, strlen(pw->pw_name));
+    const char *name = r->names ? local_user((uint32_t)it->auid) : NULL;
+    if (name)
+        return tally_add(t, name, strlen(name));
     int n = snprintf(tmp, sizeof(tmp), "%d", id);
     return tally_add(t, tmp, (size_t)n);
 }
@@ -297,6 +328,34 @@ int report_add(struct report *r, const char *host, const struct audit_event *ev,
     if (rc == 0)
         rc = count(r, h, ev, it);
     return rc < 0 ? rc : 1;
+}
+
+static int part_merge(struct report_part *to, const struct report_part *from)
+{
+    if (from->seen_any) {
+        if (!to->seen_any || before(from->first, to->first))
+            to->first = from->first;
+        if (!to->seen_any || before(to->last, from->last))
+            to->last = from->last;
+        to->seen_any = true;
+    }
+    for (int i = 0; i < REPORT_N_COUNTS; i++)
+        to->counts[i] += from->counts[i];
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < REPORT_S_SETS; i++)
+        rc = tally_merge_seen(&to->sets[i], &from->sets[i]);
+    if (rc == 0)
+        rc = tally_merge_seen(&to->table, &from->table);
+    return rc ? rc : tally_merge_seen(&to->login_failed, &from->login_failed);
+}
+
+int report_merge_host(struct report *r, const struct report_part *from)
+{
+    struct report_part *h = host_part(r, from->host);
+    if (!h)
+        return -ENOMEM;
+    int rc = part_merge(h, from);
+    return rc ? rc : part_merge(&r->total, from);
 }
 
 /* ---------------------------------------------------------------- output */

@@ -88,6 +88,21 @@ int tally_merge(struct tally *t, const struct tally *from)
     return r;
 }
 
+int tally_merge_seen(struct tally *t, const struct tally *from)
+{
+    const struct tally_entry **v = malloc((from->count ? from->count : 1) * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < from->cap; i++) /* ranks are 0 .. count-1: placed, not sorted */
+        if (from->slots[i].s)
+            v[from->slots[i].order] = &from->slots[i];
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < from->count; i++)
+        r = add_hits(t, v[i]->s, v[i]->n, v[i]->hits);
+    free(v);
+    return r;
+}
+
 static int by_hits(const void *a, const void *b)
 {
     const struct tally_entry *x = *(const struct tally_entry *const *)a;

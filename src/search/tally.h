@@ -29,6 +29,10 @@ void tally_free(struct tally *t);
 int tally_add(struct tally *t, const char *s, size_t n);
 /* Adds every entry of from (hits summed). 0, or -ENOMEM. */
 int tally_merge(struct tally *t, const struct tally *from);
+/* The same, taking from's entries in the order they were first seen there:
+ * merging the tallies of parts of a stream in stream order gives the tally
+ * of the whole stream, first-seen ranks included. 0, or -ENOMEM. */
+int tally_merge_seen(struct tally *t, const struct tally *from);
 /* The entries by hits, most first (first seen first among equals); *out is
  * malloc'ed (the caller frees it, not the entries). 0, or -ENOMEM. */
 int tally_sorted(const struct tally *t, const struct tally_entry ***out);

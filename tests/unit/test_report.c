@@ -1,6 +1,6 @@
 /*
  * Unit tests for src/search/tally and src/search/report: distinct strings
- * with hits (growth, sort by hits, merge), and aureport's summary counts,
+ * with hits (growth, sort by hits, merge, merge in first-seen order), and aureport's summary counts,
  * tables and text over hand-made events (a failed login, a deleting rm with a
  * relative path and a key, a failed exec with hex exe and two keys, a
  * CONFIG_CHANGE), in total and per host, with the --failed filter.
@@ -40,6 +40,30 @@ static void test_tally(void)
     free(v);
     tally_free(&t);
     tally_free(&u);
+
+    /* merging parts in stream order keeps the whole stream's first-seen
+     * ranks (by hits, part 1 would rank z before b) */
+    struct tally whole, p1, p2, merged;
+    tally_init(&whole), tally_init(&p1), tally_init(&p2), tally_init(&merged);
+    const char *stream[] = {"b", "z", "z", "y", "y", "y", "a", "z"}; /* p1: 4, p2: 4 */
+    for (int i = 0; i < 8; i++) {
+        CHECK_INT(tally_add(&whole, stream[i], 1), 0);
+        CHECK_INT(tally_add(i < 4 ? &p1 : &p2, stream[i], 1), 0);
+    }
+    CHECK_INT(tally_merge_seen(&merged, &p1), 0);
+    CHECK_INT(tally_merge_seen(&merged, &p2), 0);
+    const struct tally_entry **w, **m;
+    CHECK_INT(tally_sorted(&whole, &w), 0);
+    CHECK_INT(tally_sorted(&merged, &m), 0);
+    CHECK_INT(merged.count, whole.count);
+    for (size_t i = 0; i < whole.count; i++) {
+        CHECK_STR(m[i]->s, w[i]->s);
+        CHECK_INT(m[i]->hits, w[i]->hits);
+        CHECK_INT(m[i]->order, w[i]->order);
+    }
+    CHECK_STR(m[2]->s, "b");
+    free(w), free(m);
+    tally_free(&whole), tally_free(&p1), tally_free(&p2), tally_free(&merged);
 }
 
 static const char *const lines[] = {
