@@ -169,14 +169,19 @@ int conn_send(struct collector *c, struct conn *cn, const void *p, size_t n)
     return conn_flush_out(c, cn);
 }
 
-static void deliver(struct conn *cn, const char *msg, size_t len)
+/* Where the frames of one drain come from: the same for all of them. */
+static struct ingest_origin conn_origin(const struct conn *cn)
 {
     const char *id = cn->tls ? tls_conn_identity(cn->tls) : "";
-    struct ingest_origin o = {.peer = (struct sockaddr *)&cn->peer,
-                              .transport = listen_scheme_name(cn->l->url.scheme),
-                              .identity = *id ? id : NULL};
+    return (struct ingest_origin){.peer = (const struct sockaddr *)&cn->peer,
+                                  .transport = listen_scheme_name(cn->l->url.scheme),
+                                  .identity = *id ? id : NULL};
+}
+
+static void deliver(struct conn *cn, const struct ingest_origin *o, const char *msg, size_t len)
+{
     cn->l->stats.received++;
-    ingest_syslog(cn->l->c->ingest, &o, msg, len);
+    ingest_syslog(cn->l->c->ingest, o, msg, len);
 }
 
 /* Frames what is buffered; keeps a partial frame. At EOF, a final frame
@@ -185,6 +190,7 @@ static void conn_drain(struct conn *cn, bool eof)
 {
     char *p = cn->in.data;
     size_t len = cn->in.len, pos = 0;
+    struct ingest_origin o = conn_origin(cn);
     while (pos < len) {
         if (cn->skip) {
             size_t k = cn->skip < len - pos ? (size_t)cn->skip : len - pos;
@@ -204,11 +210,11 @@ static void conn_drain(struct conn *cn, bool eof)
             r = syslog_frame_next(p + pos, len - pos, SYSLOG_FRAME_LF_ONLY, &f);
         if (r > 0) {
             if (f.msg_len)
-                deliver(cn, p + pos + f.msg_off, f.msg_len);
+                deliver(cn, &o, p + pos + f.msg_off, f.msg_len);
             pos += (size_t)r;
         } else if (r == 0) {
             if (eof) {
-                deliver(cn, p + pos, len - pos);
+                deliver(cn, &o, p + pos, len - pos);
                 pos = len;
             }
             break;

@@ -206,7 +206,7 @@ static uint64_t word_has_control(uint64_t w)
 
 /* Copies p[0..n), 4 <= n < 16, to o if no byte needs an escape: two
  * overlapping words instead of a loop per byte (names, short fields). */
-static bool put_plain_short(char *o, const char *p, size_t n)
+static inline __attribute__((always_inline)) bool put_plain_short(char *o, const char *p, size_t n)
 {
     if (n >= 8) {
         uint64_t a, z;
