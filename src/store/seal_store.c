@@ -1,23 +1,24 @@
 /*
  * seal_store: the store's side of sealing (issue 4; docs/formats.md,
- * "Sealing"). Keeps per active file the hash chain over the lines that
- * reached the disk (fed from entry_write, so it always matches the file,
- * also after a short write or a crash), and in rounds (store_seal_tick:
- * every seal_interval seconds or seal_records lines) computes a seal
- * record for each file's sidecar .<file>.seal and hands the round to the
- * store's sync thread (seal_sync.c), which syncs the data, appends and
- * syncs the records, writes the manifest, then advances the key in
- * <root>/.logward-key in place, while the loop goes on appending; the next
- * tick collects the result. Rotation writes a file's final seal and
- * moves the sidecars with the files; retention writes an expiry record
- * before a deletion. Files evicted by the LRU bound park their chain here
- * until the next round seals and forgets them. At open it advances the key
- * once (so an epoch a crash interrupted is never reused) and walks the
- * store: every active file gets its unsealed tail sealed and an
- * interrupted rotation's sidecar is put back beside its file.
+ * "Sealing"), on the event loop. Keeps per active file its chain as of its
+ * last seal (head, counts, tag) and, in rounds (store_seal_tick: every
+ * seal_interval seconds or seal_records lines), builds a job: per file due
+ * its chain and its size now, the other families' manifest lines, the key
+ * k_E and the next key's text; the store's sync thread (seal_sync.c) then
+ * syncs the data, hashes each file's new lines from the file, appends and
+ * syncs the seals, writes the manifest and advances the key file in place,
+ * while the loop goes on appending; a later tick collects the job and
+ * keeps its results (and evolves the key in memory). One round in flight
+ * at a time. Rotation writes a file's final seal (at once, on the loop)
+ * and moves the sidecars with the files; retention writes an expiry
+ * record before a deletion. Files evicted by the LRU bound park their
+ * chain here until the next round seals and forgets them. At open it
+ * advances the key once (so an epoch a crash interrupted is never reused)
+ * and walks the store: every active file gets its unsealed tail sealed and
+ * an interrupted rotation's sidecar is put back beside its file.
  * It does not verify (verify.c) nor format records (seal.c).
- * Whatever must seal synchronously (rotation, expiry, a chain recovered
- * from disk, reopen, close) first waits for the round in flight.
+ * What touches a sidecar of the round in flight (rotating or recovering
+ * that file), reopen and close first wait for the round.
  * Rotated sidecars are made read-only (0440) as their files; the
  * append-only flag of active files is append_only.c's.
  */
@@ -320,7 +321,7 @@ static struct seal_file **park_slot(struct store_seal *ss, const char *path, siz
 }
 
 static int round_wait(struct store_seal *ss);
-static void round_wait_for(struct store_seal *ss, const char *path, size_t n);
+static void round_release(struct store_seal *ss, const char *path, size_t n);
 
 void store_seal_attach(struct store *s, struct store_entry *e)
 {
@@ -332,7 +333,7 @@ void store_seal_attach(struct store *s, struct store_entry *e)
         e->seal->next = NULL;
         return;
     }
-    round_wait_for(ss, e->path, e->path_len); /* the round may be appending to its sidecar */
+    round_release(ss, e->path, e->path_len); /* the round may be appending to its sidecar */
     const char *leaf;
     int dir = store_dir_open(s->root_fd, e->path, &s->cfg, false, &leaf), r = dir;
     if (dir >= 0) {
@@ -408,6 +409,11 @@ static int seal_write(struct store_seal *ss, struct seal_job *j, struct seal_fil
                                  .file = f};
     memcpy(it->head, f->chain.head, SEAL_HASH_BYTES);
     memcpy(it->prev, f->last_tag, SEAL_HASH_BYTES);
+    const struct seal_fam *fam = *fam_find(ss, f->path, f->path_len, f->hash);
+    if ((it->had_fam = fam != NULL)) {
+        it->fam_seq = fam->seq;
+        memcpy(it->fam_tag, fam->tag, SEAL_HASH_BYTES);
+    }
     return 0;
 }
 
@@ -423,7 +429,7 @@ int store_seal_final(struct store *s, struct store_entry *e)
     struct store_seal *ss = s->seal;
     if (!ss)
         return 0;
-    round_wait_for(ss, e->path, e->path_len); /* its sidecar is renamed next */
+    round_release(ss, e->path, e->path_len); /* its sidecar is renamed next */
     if (!e->seal)
         return 0;
     /* the data was synced by the caller; the seal is synced alone (a job
@@ -581,6 +587,36 @@ static void item_resync(struct store_seal *ss, struct seal_file *f)
     close(dir);
 }
 
+/* A finished item: its seal kept in its file's state (unless the file is
+ * gone: then in its family only), or said and the file taken back to its
+ * sidecar. changed: the family's new line is not in a written manifest. */
+static int item_keep(struct store_seal *ss, const struct seal_job *j, struct seal_job_item *it,
+                     bool changed)
+{
+    struct store *s = ss->s;
+    const char *path = j->text.data + it->path_off;
+    struct seal_file *f = it->file;
+    if (it->r == -ECANCELED || (it->r < 0 && j->data_r < 0))
+        return it->r == -ECANCELED ? 0 : it->r; /* never tried (the data: said once) */
+    if (it->r < 0) {
+        say_err(s, "writing the seal of", path, it->r);
+        if (f)
+            item_resync(ss, f);
+        return it->r;
+    }
+    s->stats.seals++;
+    fam_set(ss, path, it->path_len, it->hash, it->seq, it->tag, changed);
+    if (f) {
+        seal_chain_start(&f->chain, it->new_head, it->new_lines, it->new_bytes);
+        memcpy(f->last_tag, it->tag, SEAL_HASH_BYTES);
+        f->examined = it->to;
+        f->sealed = true;
+        f->promised = it->idle > 0;
+        f->sealed_time = (time_t)j->time;
+    }
+    return 0;
+}
+
 /* The loop takes the finished job back: counts, says what failed, keeps
  * each written seal in its file's state and its family (no manifest
  * change owed when the job's manifest was written), evolves the key if
@@ -596,27 +632,8 @@ static int round_collect(struct store_seal *ss, struct seal_job *j)
     if (j->data_r < 0)
         say_err(s, "syncing the data (no seal written) of", s->root, j->data_r);
     for (size_t i = 0; i < j->nitems; i++) {
-        const struct seal_job_item *it = &j->items[i];
-        const char *path = j->text.data + it->path_off;
-        struct seal_file *f = it->file;
-        if (it->r < 0) {
-            if (j->data_r == 0)
-                say_err(s, "writing the seal of", path, it->r);
-            r = r ? r : it->r;
-            if (f && j->data_r == 0)
-                item_resync(ss, f);
-            continue;
-        }
-        s->stats.seals++;
-        fam_set(ss, path, it->path_len, it->hash, it->seq, it->tag, !j->key_tried);
-        if (!f)
-            continue;
-        seal_chain_start(&f->chain, it->new_head, it->new_lines, it->new_bytes);
-        memcpy(f->last_tag, it->tag, SEAL_HASH_BYTES);
-        f->examined = it->to;
-        f->sealed = true;
-        f->promised = it->idle > 0;
-        f->sealed_time = (time_t)j->time;
+        int ir = j->items[i].consumed ? 0 : item_keep(ss, j, &j->items[i], !j->key_tried);
+        r = r ? r : ir;
     }
     if (j->side_r < 0)
         say_err(s, "syncing the sidecars of", s->root, j->side_r);
@@ -644,6 +661,7 @@ static void job_bind(struct store_seal *ss, struct seal_job *j)
 {
     j->root_fd = ss->s->root_fd;
     j->key_fd = ss->key_fd;
+    j->sync = NULL; /* inline; round_submit sets it */
 }
 
 static int job_run_inline(struct store_seal *ss, struct seal_job *j)
@@ -664,17 +682,23 @@ static int round_wait(struct store_seal *ss)
     return round_collect(ss, &ss->job);
 }
 
-/* Waits for the round in flight only if it writes the sidecar of path
- * (a rotation renames it; a recovery reads it). The others are not
- * touched by the sync thread: the loop need not wait for them. */
-static void round_wait_for(struct store_seal *ss, const char *path, size_t n)
+/* The round in flight has a seal of path to write: takes it back before
+ * the sync thread reaches it (it is then not written: the file is sealed
+ * from where it was), or waits for that one seal (not the round) and keeps
+ * it now. Either way the round no longer touches the file's sidecar: a
+ * rotation may rename it, a recovery read it. */
+static void round_release(struct store_seal *ss, const char *path, size_t n)
 {
-    const struct seal_job *j = &ss->job;
-    for (size_t i = 0; ss->inflight && i < j->nitems; i++)
-        if (j->items[i].path_len == n && !memcmp(j->text.data + j->items[i].path_off, path, n)) {
-            round_wait(ss);
-            return;
-        }
+    struct seal_job *j = &ss->job;
+    for (size_t i = 0; ss->inflight && j->sync && i < j->nitems; i++) {
+        struct seal_job_item *it = &j->items[i];
+        if (it->consumed || it->path_len != n || memcmp(j->text.data + it->path_off, path, n))
+            continue;
+        it->consumed = true;
+        if (seal_sync_claim(ss->sync, it))
+            item_keep(ss, j, it, true);
+        return;
+    }
 }
 
 static int data_fd_add(struct seal_job *j, int fd)
@@ -790,6 +814,7 @@ static int round_submit(struct store_seal *ss)
         }
     }
     job_bind(ss, &ss->job);
+    ss->job.sync = ss->sync;
     ss->inflight = true;
     seal_sync_submit(ss->sync, &ss->job);
     return 0;

@@ -133,6 +133,29 @@ static int item_seal(struct seal_job *j, struct seal_job_item *it, char *buf, bo
     return r;
 }
 
+/* ---- an item's state, against seal_sync_claim (no lock inline) ---- */
+
+static void lock(struct seal_job *j);
+static void unlock(struct seal_job *j, bool wake);
+
+/* false: the loop took the item back first */
+static bool item_take(struct seal_job *j, struct seal_job_item *it)
+{
+    lock(j);
+    bool go = it->state != SEAL_ITEM_CANCELLED;
+    if (go)
+        it->state = SEAL_ITEM_TAKEN;
+    unlock(j, false);
+    return go;
+}
+
+static void item_done(struct seal_job *j, struct seal_job_item *it)
+{
+    lock(j);
+    it->state = SEAL_ITEM_DONE;
+    unlock(j, true);
+}
+
 /* The data first: every byte a seal of this job covers is durable before
  * any seal is written. */
 static int data_sync(struct seal_job *j)
@@ -165,20 +188,25 @@ static int manifest_tmp(struct seal_job *j, bool sync)
     return r;
 }
 
-/* The items' family lines (their new tags) after the loop's, then the
- * closing line: the digest of every byte before it, tagged under k_E. */
+/* The items' family lines after the loop's (the new tag; for a seal that
+ * failed, the line the family had, if any), then the closing line: the
+ * digest of every byte before it, tagged under k_E. */
 static int manifest_finish(struct seal_job *j)
 {
     char line[SEAL_LINE_MAX];
+    uint64_t fams = j->nfams_other;
     int r = 0;
     for (size_t i = 0; r == 0 && i < j->nitems; i++) {
         const struct seal_job_item *it = &j->items[i];
-        int n = seal_fam_format(j->text.data + it->path_off, it->path_len, it->seq, it->tag, line,
-                                sizeof(line));
+        if (it->r < 0 && !it->had_fam)
+            continue;
+        int n = seal_fam_format(j->text.data + it->path_off, it->path_len,
+                                it->r < 0 ? it->fam_seq : it->seq, it->r < 0 ? it->fam_tag : it->tag,
+                                line, sizeof(line));
         r = n < 0 ? n : buf_append(&j->manifest, line, (size_t)n);
+        fams++;
     }
-    struct seal_manifest m = {
-        .epoch = j->key.epoch, .time = j->time, .families = j->nfams_other + j->nitems};
+    struct seal_manifest m = {.epoch = j->key.epoch, .time = j->time, .families = fams};
     SHA256_CTX c;
     SHA256_Init(&c);
     if (j->manifest.len)
@@ -201,22 +229,24 @@ static int manifest_commit(struct seal_job *j)
 
 void seal_job_run(struct seal_job *j)
 {
-    if ((j->data_r = data_sync(j)) < 0) {
-        for (size_t i = 0; i < j->nitems; i++)
-            j->items[i].r = j->data_r; /* no seal written: the data may not be durable */
-        return;
-    }
-    bool bulk = j->nitems > SYNC_EACH_MAX, failed = false;
-    char *buf = j->nitems ? malloc(IO_CHUNK) : NULL;
+    j->data_r = data_sync(j);
+    bool bulk = j->nitems > SYNC_EACH_MAX;
+    char *buf = j->nitems && j->data_r == 0 ? malloc(IO_CHUNK) : NULL;
     for (size_t i = 0; i < j->nitems; i++) {
-        j->items[i].r = buf ? item_seal(j, &j->items[i], buf, !bulk) : -ENOMEM;
-        failed |= j->items[i].r < 0;
-        j->syncs += !bulk && j->items[i].r == 0;
+        struct seal_job_item *it = &j->items[i];
+        if (!item_take(j, it))
+            continue;
+        /* none written when the data may not be durable */
+        it->r = j->data_r < 0 ? j->data_r : buf ? item_seal(j, it, buf, !bulk) : -ENOMEM;
+        j->syncs += !bulk && it->r == 0;
+        item_done(j, it);
     }
     free(buf);
-    /* a manifest naming a seal that did not reach its sidecar would be a
-     * false alarm: a failed seal keeps the manifest (and the key) back */
-    bool commit = j->commit && !failed, ride = commit && bulk;
+    if (j->data_r < 0)
+        return;
+    /* a failed seal keeps its family's line as it was: a manifest naming a
+     * seal its sidecar lacks would be a false alarm */
+    bool commit = j->commit, ride = commit && bulk;
     if (commit && (j->manifest_r = manifest_finish(j)) < 0)
         commit = ride = false;
     if (ride && (j->manifest_r = manifest_tmp(j, false)) < 0)
@@ -253,6 +283,35 @@ struct seal_sync {
     bool done;            /* job finished: the loop may collect it */
     bool stop;
 };
+
+static void lock(struct seal_job *j)
+{
+    if (j->sync)
+        pthread_mutex_lock(&j->sync->mu);
+}
+
+static void unlock(struct seal_job *j, bool wake)
+{
+    if (!j->sync)
+        return;
+    if (wake)
+        pthread_cond_broadcast(&j->sync->cv);
+    pthread_mutex_unlock(&j->sync->mu);
+}
+
+bool seal_sync_claim(struct seal_sync *y, struct seal_job_item *it)
+{
+    pthread_mutex_lock(&y->mu);
+    if (it->state == SEAL_ITEM_PENDING) {
+        it->state = SEAL_ITEM_CANCELLED;
+        it->r = -ECANCELED;
+    }
+    while (it->state == SEAL_ITEM_TAKEN)
+        pthread_cond_wait(&y->cv, &y->mu);
+    bool done = it->state == SEAL_ITEM_DONE;
+    pthread_mutex_unlock(&y->mu);
+    return done;
+}
 
 static void *sync_main(void *arg)
 {

@@ -174,10 +174,13 @@ int store_maintain(struct store *s, time_t now);
 
 /*
  * Sealing, to be called periodically (every loop tick) with the wall
- * clock: when seal_interval seconds or seal_records lines have passed,
- * flushes, appends a seal to the sidecar of every file with new lines (or
- * idle for seal_idle), syncs them, then advances the key. 0 when off or
- * not due; a negative errno (said and counted) otherwise.
+ * clock: collects the round in flight if it has finished (says and counts
+ * what failed in it); when seal_interval seconds or seal_records lines have
+ * passed and no round is in flight, writes every buffer out and starts a
+ * round on the store's sync thread (data synced, a seal appended to the
+ * sidecar of every file with new lines or idle for seal_idle, synced, the
+ * manifest, the key advanced). Never waits for a round. 0 when off, not
+ * due or started; a negative errno (said and counted) otherwise.
  */
 int store_seal_tick(struct store *s, time_t now);
 

@@ -236,11 +236,18 @@ struct seal_job_item {
     uint64_t lines, bytes; /* at the last seal, whose head and tag follow */
     unsigned char head[SEAL_HASH_BYTES], prev[SEAL_HASH_BYTES];
     uint64_t to; /* the file's size to seal: up to its last line end below */
-    void *file;  /* the loop's own (struct seal_file), NULL when freed; not for the thread */
-    int r;       /* out: 0, or why the seal is not written */
+    bool had_fam; /* the family's manifest line before: kept if this seal fails */
+    uint64_t fam_seq;
+    unsigned char fam_tag[SEAL_HASH_BYTES];
+    void *file;    /* the loop's own (struct seal_file), NULL when freed; not for the thread */
+    bool consumed; /* the loop took it back early (seal_sync_claim); not for the thread */
+    int state;     /* SEAL_ITEM_*, under the sync thread's mutex while the job is out */
+    int r;         /* out: 0, or why the seal is not written (-ECANCELED: claimed first) */
     uint64_t new_lines, new_bytes;
     unsigned char new_head[SEAL_HASH_BYTES], tag[SEAL_HASH_BYTES];
 };
+
+enum { SEAL_ITEM_PENDING, SEAL_ITEM_TAKEN, SEAL_ITEM_DONE, SEAL_ITEM_CANCELLED };
 
 /* A job, built by the loop thread (seal_store.c), run by seal_job_run
  * (on the sync thread, or inline for a seal that must be written at once):
@@ -254,7 +261,8 @@ struct seal_job_item {
  * the files it seals, nor the root fd. */
 struct seal_job {
     const struct store_config *cfg;
-    int root_fd, key_fd; /* borrowed */
+    int root_fd, key_fd;    /* borrowed */
+    struct seal_sync *sync; /* the thread running it, NULL inline */
     struct seal_key key; /* k_E: the seals' and the manifest's */
     uint64_t time;
     bool data_syncfs;
@@ -288,6 +296,11 @@ void seal_sync_submit(struct seal_sync *y, struct seal_job *j);
 /* true once the job handed over has finished (then it is the caller's
  * again); with wait, blocks until then. false: none, or still running. */
 bool seal_sync_done(struct seal_sync *y, bool wait);
+/* The loop takes an item of the job out back: cancelled if the thread
+ * has not reached it yet (false: never written), else waits until it is
+ * written (true: its results are there). Either way the thread no longer
+ * touches its file's sidecar. */
+bool seal_sync_claim(struct seal_sync *y, struct seal_job_item *it);
 /* Runs what was handed over, then joins; NULL is a no-op. */
 void seal_sync_stop(struct seal_sync *y);
 
