@@ -1155,7 +1155,7 @@ static int put_records(struct obj *o, const struct audit_event *ev)
         if (i)
             r = buf_append(o->b, ",", 1);
         if (r == 0)
-            r = json_put_string(o->b, audit_event_line(ev, i), ev->records[i].len);
+            r = json_put_string_padded(o->b, audit_event_line(ev, i), ev->records[i].len);
     }
     return r < 0 ? r : buf_append(o->b, "]", 1);
 }

@@ -132,8 +132,8 @@ static inline bool put_plain_tail(char *o, const unsigned char *s, size_t n)
  * Room for the worst case (6 per byte) is reserved, so while 16 or more bytes
  * are left a whole block may be stored before it is checked: plain runs are
  * copied without a separate memcpy per run. */
-static __attribute__((noinline)) char *put_escaped(char *o, const unsigned char *s,
-                                                   const unsigned char *end)
+static inline __attribute__((always_inline)) char *
+put_escaped_any(char *o, const unsigned char *s, const unsigned char *end, bool padded)
 {
 #ifdef __SSE2__
     /* 32 bytes a turn while there are (records are mostly plain, with a
@@ -172,7 +172,26 @@ static __attribute__((noinline)) char *put_escaped(char *o, const unsigned char 
         }
         o = put_special(o, &s, end);
     }
+    /* With 16 readable bytes past the end, the last ones are a block too:
+     * loaded whole, tested up to the end only. */
+    while (padded && s < end) {
+        size_t left = (size_t)(end - s); /* < 16 */
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+        unsigned mask = special_mask(v) & ((1u << left) - 1);
+        if (mask == 0)
+            return o + left;
+        unsigned k = (unsigned)__builtin_ctz(mask);
+        s += k, o += k;
+        if (*s == '"') {
+            o[0] = '\\', o[1] = '"';
+            s++, o += 2;
+            continue;
+        }
+        o = put_special(o, &s, end);
+    }
 #else
+    (void)padded;
     while (end - s >= 8) {
         uint64_t w;
         memcpy(&w, s, 8);
@@ -192,6 +211,27 @@ static __attribute__((noinline)) char *put_escaped(char *o, const unsigned char 
             o = put_special(o, &s, end);
     }
     return o;
+}
+
+static __attribute__((noinline)) char *put_escaped(char *o, const unsigned char *s,
+                                                   const unsigned char *end)
+{
+    return put_escaped_any(o, s, end, false);
+}
+
+int json_put_string_padded_long(struct buf *b, const char *p, size_t n)
+{
+    /* 16 more: the last block's store may pass the escaped end */
+    int r = buf_reserve(b, JSON_STRING_MAX(n) + 16);
+    if (r < 0)
+        return r;
+    const unsigned char *s = (const unsigned char *)p;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    o = put_escaped_any(o, s, s + n, true);
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    return 0;
 }
 
 int json_put_string(struct buf *b, const char *p, size_t n)

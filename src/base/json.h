@@ -35,10 +35,12 @@ static inline unsigned json_special_mask(__m128i v)
     return (unsigned)_mm_movemask_epi8(hit);
 }
 #endif
-/* json_put_string for p[0..n) where 16 bytes can be read at p whatever n
- * (a value inside a buffer with slack after it): a plain string of up to 16
- * bytes is one load, one test and one store, inline, with no branch on its
- * length. */
+/* The part of json_put_string_padded that is not inline. */
+int json_put_string_padded_long(struct buf *b, const char *p, size_t n);
+/* json_put_string for p[0..n) where 16 bytes can be read at any byte of it
+ * and at p + n (a value inside a buffer with slack after it): a plain string
+ * of up to 16 bytes is one load, one test and one store, inline, with no
+ * branch on its length; a longer one ends with a whole 16-byte block too. */
 static inline int json_put_string_padded(struct buf *b, const char *p, size_t n)
 {
 #ifdef __SSE2__
@@ -56,8 +58,10 @@ static inline int json_put_string_padded(struct buf *b, const char *p, size_t n)
             return 0;
         }
     }
-#endif
+    return json_put_string_padded_long(b, p, n);
+#else
     return json_put_string(b, p, n);
+#endif
 }
 int json_put_u64(struct buf *b, uint64_t v);
 int json_put_i64(struct buf *b, int64_t v);

@@ -29,7 +29,8 @@ static void test_json_escape(void)
 }
 
 /* The escape byte by byte, as docs/event-schema.md states it: the fast paths
- * of json_put_string (16 and 32 bytes at a time, short tails) must agree. */
+ * of json_put_string and json_put_string_padded (16 and 32 bytes at a time,
+ * short tails, whole last blocks) must agree. */
 static size_t reference_escape(const unsigned char *s, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -83,6 +84,16 @@ static void test_json_escape_random(void)
         if (b.len != want_len || memcmp(b.data, want, want_len) != 0) {
             fprintf(stderr, "json_put_string differs from the reference for %zu bytes (round %d)\n",
                     n, round);
+            bad++;
+        }
+        /* The padded writer on the same bytes, with 16 bytes of noise after. */
+        unsigned char padded[sizeof(in) + 16];
+        memcpy(padded, in, n);
+        memset(padded + n, (int)(x >> 16) & 0xff, 16);
+        buf_reset(&b);
+        CHECK_INT(json_put_string_padded(&b, (const char *)padded, n), 0);
+        if (b.len != want_len || memcmp(b.data, want, want_len) != 0) {
+            fprintf(stderr, "json_put_string_padded differs for %zu bytes (round %d)\n", n, round);
             bad++;
         }
     }
