@@ -232,14 +232,10 @@ static int on_event(const struct audit_event *ev, void *arg)
     return r;
 }
 
-/* The bound of events ordered in memory: LOGWARD_SEARCH_ORDER_EVENTS (a
- * test hook, to spill and merge runs on small inputs), else the default;
- * shared among n threads. */
+/* The bound of events ordered in memory, shared among n threads. */
 static size_t order_events(unsigned n)
 {
-    const char *env = getenv("LOGWARD_SEARCH_ORDER_EVENTS");
-    long v = env ? strtol(env, NULL, 10) : 0;
-    size_t e = v > 0 ? (size_t)v : SEARCH_ORDER_EVENTS;
+    size_t e = search_order_events_bound();
     return e / n ? e / n : 1;
 }
 

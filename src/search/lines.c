@@ -1,8 +1,9 @@
 /*
  * lines: search over stored syslog lines (see lines.h). Each file is read
- * as a stream (plain or zstd); a kept line is copied into one buffer with
- * its time and a sequence number, and the buffer is sorted by time and
- * written out when it fills or at the end. Time stamps are RFC 3339 as the
+ * as a stream (plain or zstd); a kept line is handed to search/order with
+ * its time and a sequence number, which orders all of them by time in
+ * bounded memory (spilling sorted runs) and writes them at the end. Time
+ * stamps are RFC 3339 as the
  * collector writes them (docs/formats.md); a line without one sorts first
  * and is kept only without -ts/-te.
  */
@@ -10,6 +11,7 @@
 
 #include "base/json.h"
 #include "search/input.h"
+#include "search/order.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
@@ -21,22 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-struct kept {
-    int64_t sec;
-    uint32_t usec;
-    uint64_t seq;
-    size_t off, len;
-};
-
 struct search_lines {
     const struct search_options *o;
     pcre2_code *re;
     pcre2_match_data *md;
-    struct buf text;
-    struct kept *v;
-    size_t n, cap;
+    struct search_order *order; /* the kept lines; key: seconds, microseconds, arrival */
     uint64_t seq;
-    int out_fd;
     struct search_lines_stats stats;
 };
 
@@ -48,8 +40,11 @@ struct search_lines *search_lines_new(const struct search_options *o, char *err,
         return NULL;
     }
     l->o = o;
-    l->out_fd = STDOUT_FILENO;
-    buf_init(&l->text, 0);
+    if (!(l->order = search_order_new(search_order_events_bound(), 0))) {
+        snprintf(err, errlen, "out of memory");
+        search_lines_free(l);
+        return NULL;
+    }
     if (o->grep) {
         int code;
         PCRE2_SIZE at;
@@ -78,8 +73,7 @@ void search_lines_free(struct search_lines *l)
         return;
     pcre2_match_data_free(l->md);
     pcre2_code_free(l->re);
-    buf_free(&l->text);
-    free(l->v);
+    search_order_free(l->order);
     free(l);
 }
 
@@ -189,30 +183,24 @@ static int keep(struct search_lines *l, const char *line, size_t n, const char *
         return 0;
     if (l->re && pcre2_match(l->re, (PCRE2_SPTR)line, n, 0, 0, l->md, NULL) < 0)
         return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 1024;
-        struct kept *v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return -ENOMEM;
-        l->v = v, l->cap = cap;
-    }
-    size_t off = l->text.len;
+    struct buf *b = search_order_buf(l->order);
+    size_t off = b->len;
     int r = 0;
     if (o->format == SEARCH_FORMAT_JSON) {
-        r = buf_append_str(&l->text, "{\"host\":");
-        r = r ? r : json_put_string(&l->text, host ? host : "", host ? strlen(host) : 0);
-        r = r ? r : buf_append_str(&l->text, ",\"line\":");
-        r = r ? r : json_put_string(&l->text, line, n);
-        r = r ? r : buf_append_str(&l->text, "}\n");
+        r = buf_append_str(b, "{\"host\":");
+        r = r ? r : json_put_string(b, host ? host : "", host ? strlen(host) : 0);
+        r = r ? r : buf_append_str(b, ",\"line\":");
+        r = r ? r : json_put_string(b, line, n);
+        r = r ? r : buf_append_str(b, "}\n");
     } else {
-        r = buf_append(&l->text, line, n);
-        r = r ? r : buf_append(&l->text, "\n", 1);
+        r = buf_append(b, line, n);
+        r = r ? r : buf_append(b, "\n", 1);
     }
     if (r < 0)
         return r;
-    l->v[l->n++] = (struct kept){sec, usec, l->seq++, off, l->text.len - off};
+    struct search_order_key k = {sec, usec, 0, 0, l->seq++}; /* usec in the msec slot */
     l->stats.matched++;
-    return l->text.len >= SEARCH_LINES_ORDER_BYTES ? search_lines_flush(l, l->out_fd) : 0;
+    return search_order_add(l->order, &k, off);
 }
 
 int search_lines_read(struct search_lines *l, const char *path, const char *host)
@@ -258,38 +246,7 @@ int search_lines_read(struct search_lines *l, const char *path, const char *host
     return r;
 }
 
-static int by_time(const void *a, const void *b)
-{
-    const struct kept *x = a, *y = b;
-    if (x->sec != y->sec)
-        return x->sec < y->sec ? -1 : 1;
-    if (x->usec != y->usec)
-        return x->usec < y->usec ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 int search_lines_flush(struct search_lines *l, int fd)
 {
-    if (l->n)
-        qsort(l->v, l->n, sizeof(*l->v), by_time);
-    struct buf out;
-    buf_init(&out, 0);
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < l->n; i++) {
-        r = buf_append(&out, l->text.data + l->v[i].off, l->v[i].len);
-        if (r == 0 && (out.len >= (1u << 20) || i + 1 == l->n)) {
-            for (size_t done = 0; r == 0 && done < out.len;) {
-                ssize_t k = write(fd, out.data + done, out.len - done);
-                if (k < 0 && errno != EINTR)
-                    r = -errno;
-                else if (k > 0)
-                    done += (size_t)k;
-            }
-            buf_reset(&out);
-        }
-    }
-    buf_free(&out);
-    buf_reset(&l->text);
-    l->n = 0;
-    return r;
+    return search_order_write(&l->order, 1, fd);
 }

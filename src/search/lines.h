@@ -6,7 +6,8 @@
  * PROGRAM field), the PCRE2 pattern matches it (the whole line as stored),
  * its time is within -ts/-te, and, in a store, its host directory is one -n
  * names. Kept lines are printed as stored (or as JSON), ordered by time across
- * files and hosts in batches of SEARCH_LINES_ORDER_BYTES.
+ * all files and hosts (search/order: bounded memory, sorted runs spilled to
+ * a temporary file).
  *
  * It reads no audit records and keeps no index.
  */
@@ -20,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SEARCH_LINES_ORDER_BYTES (64u << 20) /* lines sorted together at most */
 #define SEARCH_LINES_MAX         (1u << 20)  /* bytes of one line (longer: cut) */
 
 struct search_lines;
@@ -38,7 +38,8 @@ bool search_lines_time(const char *line, size_t n, int64_t *sec, uint32_t *usec)
 /* Reads one file (plain or .zst) of a host (NULL outside a store); its
  * program is taken from its name when in a store. 0 or -errno. */
 int search_lines_read(struct search_lines *l, const char *path, const char *host);
-/* Writes what waits, in time order, to fd; also called when a batch fills. */
+/* Writes every kept line, in time order across all files read, to fd (once,
+ * at the end; search/order holds them in bounded memory until then). */
 int search_lines_flush(struct search_lines *l, int fd);
 
 struct search_lines_stats {

@@ -76,6 +76,13 @@ static int compare_pending(const void *a, const void *b)
                                     &((const struct pending *)b)->k);
 }
 
+size_t search_order_events_bound(void)
+{
+    const char *env = getenv("LOGWARD_SEARCH_ORDER_EVENTS");
+    long v = env ? strtol(env, NULL, 10) : 0;
+    return v > 0 ? (size_t)v : SEARCH_ORDER_EVENTS;
+}
+
 struct search_order *search_order_new(size_t max_events, size_t max_bytes)
 {
     struct search_order *o = calloc(1, sizeof(*o));

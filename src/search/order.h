@@ -36,6 +36,9 @@ struct search_order_stats {
 
 struct search_order;
 
+/* SEARCH_ORDER_EVENTS, or LOGWARD_SEARCH_ORDER_EVENTS when set (a test hook:
+ * spills and merges on small inputs). */
+size_t search_order_events_bound(void);
 /* An order holding at most max_events events or max_bytes bytes in memory
  * (0: the defaults above); spilled runs go to unlinked files in $TMPDIR (or
  * /tmp). NULL when out of memory. */

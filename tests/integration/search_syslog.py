@@ -7,7 +7,8 @@ messages from three hosts and three programs, with time stamps out of order
 across hosts, are sent over one connection and waited for in the store. Then:
   - --program sshd finds exactly the sshd lines of every host, live, rotated
     and compressed files alike, ordered by time across hosts (the stored
-    lines, compared with what was sent);
+    lines, compared with what was sent), and the same with 5 lines held in
+    memory (LOGWARD_SEARCH_ORDER_EVENTS: sorted runs spilled and merged);
   - --grep with a PCRE2 pattern (a group, \\d, alternation) finds the lines
     Python's re finds; with --program and -n HOST it is narrowed to both;
   - -ts/-te keep the lines of a window, inclusive, in whole seconds;
@@ -107,6 +108,10 @@ def main():
         check("--program sshd: all sshd lines, in time order", rc == 0 and got(out) == want,
               f"{len(got(out))} lines vs {len(want)}")
         check("the lines are as stored", all("\tpeer=127.0.0.1 via=tcp" in l for l in out.splitlines()))
+        small = subprocess.run([LOGWARD, "search", "--program", "sshd", store], capture_output=True,
+                               env=dict(ENV, LOGWARD_SEARCH_ORDER_EVENTS="5")).stdout.decode()
+        check("--program sshd with 5 lines in memory (sorted runs spilled, merged): the same",
+              small == out, f"{len(small)} vs {len(out)} bytes")
         pat = r"Failed password for (ana|root) from 198\.51\.100\.\d+ port 1[0-9]{3}\b"
         rc, out, _ = search(["--grep", pat], store)
         want = expect(lambda t, h, p, x: re.search(pat, x))
