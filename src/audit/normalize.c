@@ -727,10 +727,21 @@ static int put_keys(struct audit_normalizer *n, struct obj *o)
     return r < 0 ? r : buf_append(o->b, "]", 1);
 }
 
+/* v is s, ignoring ASCII case (strncasecmp in the C locale), inline: s is
+ * a literal, so the loop unrolls into a few compares. */
 static inline bool value_is(const struct fval *v, const char *s)
 {
     size_t n = strlen(s);
-    return v->set && v->len == n && strncasecmp(v->p, s, n) == 0;
+    if (!v->set || v->len != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)v->p[i], b = (unsigned char)s[i];
+        a = a >= 'A' && a <= 'Z' ? (unsigned char)(a | 0x20) : a;
+        b = b >= 'A' && b <= 'Z' ? (unsigned char)(b | 0x20) : b;
+        if (a != b)
+            return false;
+    }
+    return true;
 }
 
 /* SELinux "avc:  denied  { read write } for": result word and permissions. */
@@ -845,6 +856,21 @@ static uint32_t event_arch(struct audit_normalizer *n)
     return x;
 }
 
+/* "key":x for x = parse_i64(v): v's own digits when they are what
+ * json_put_i64 writes for x (parse_i64 took a JSON number; up to 18 digits
+ * it cannot wrap; "-0" is written 0), without formatting x again. */
+static inline int put_number_as_written(struct audit_normalizer *n, struct obj *o,
+                                        const struct key *k, const struct fval *v, int64_t x)
+{
+    size_t digits = v->len - (v->p[0] == '-');
+    if (digits <= 18 && !(x == 0 && v->len == 2))
+        return put_key_value(n, o, k, v, NUM);
+    int r = obj_key_fixed(o, k);
+    return r < 0 ? r : json_put_i64(o->b, x);
+}
+
+static const struct key syscall_nr_key = KEY("syscall_nr"), exit_key = KEY("exit");
+
 static int put_syscall(struct audit_normalizer *n, struct obj *o)
 {
     uint32_t arch = event_arch(n);
@@ -864,7 +890,7 @@ static int put_syscall(struct audit_normalizer *n, struct obj *o)
         else if (name)
             r = put_string_kv(o, "syscall", name, strlen(name));
         if (r == 0)
-            r = put_i64_kv(o, "syscall_nr", nr);
+            r = put_number_as_written(n, o, &syscall_nr_key, &n->v[F_SYSCALL], nr);
     }
     if (r == 0 && n->v[F_SUCCESS].set) {
         r = obj_key(o, "success");
@@ -873,7 +899,7 @@ static int put_syscall(struct audit_normalizer *n, struct obj *o)
     }
     int64_t ex;
     if (r == 0 && parse_i64(&n->v[F_EXIT], &ex)) {
-        r = put_i64_kv(o, "exit", ex);
+        r = put_number_as_written(n, o, &exit_key, &n->v[F_EXIT], ex);
         const char *err = ex < 0 && ex > -4096 ? audit_tables_errno_name((int)-ex) : NULL;
         if (r == 0 && err && !value_is(&n->v[F_SUCCESS], "yes"))
             r = put_string_kv(o, "errno", err, strlen(err));

@@ -49,10 +49,10 @@ bool hex_is_encoded(const char *p, size_t n)
     if (n == 0 || n % 2)
         return false;
     if (n >= 8) {
-        for (size_t i = 0; i + 8 <= n; i += 8)
+        for (size_t i = 0; i + 8 < n; i += 8)
             if (!word_is_hex(load8(p + i)))
                 return false;
-        return word_is_hex(load8(p + n - 8)); /* the tail, overlapping */
+        return word_is_hex(load8(p + n - 8)); /* the last 8, overlapping */
     }
     for (size_t i = 0; i < n; i++)
         if (!digit_value[(unsigned char)p[i]])
