@@ -249,8 +249,7 @@ static unsigned report_threads(const struct search_sources *src, const size_t *g
 }
 
 /* The part of host h in one of the workers' reports, or NULL. */
-static const struct report_part *worker_part(const struct report_worker *w, unsigned n,
-                                             const char *h)
+static struct report_part *worker_part(struct report_worker *w, unsigned n, const char *h)
 {
     for (unsigned k = 0; k < n; k++)
         for (size_t i = 0; i < w[k].run.rep.nhosts; i++)
@@ -298,7 +297,7 @@ static int read_threaded(struct report_run *run, const struct search_options *o,
         run->selected += w[k].run.selected;
     }
     for (size_t g = 0; g < ngroups; g++) { /* in host order: as one thread counts */
-        const struct report_part *p = worker_part(w, n, src->v[group_start[g]].host);
+        struct report_part *p = worker_part(w, n, src->v[group_start[g]].host);
         if (p && report_merge_host(&run->rep, p) < 0) {
             cli_error("report: out of memory");
             status = EXIT_TROUBLE;

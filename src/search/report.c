@@ -349,13 +349,24 @@ static int part_merge(struct report_part *to, const struct report_part *from)
     return rc ? rc : tally_merge_seen(&to->login_failed, &from->login_failed);
 }
 
-int report_merge_host(struct report *r, const struct report_part *from)
+int report_merge_host(struct report *r, struct report_part *from)
 {
-    struct report_part *h = host_part(r, from->host);
-    if (!h)
-        return -ENOMEM;
-    int rc = part_merge(h, from);
-    return rc ? rc : part_merge(&r->total, from);
+    int rc = part_merge(&r->total, from);
+    for (size_t i = 0; rc == 0 && i < r->nhosts; i++)
+        if (!strncmp(r->hosts[i].host, from->host, REPORT_HOST_MAX - 1))
+            return part_merge(&r->hosts[i], from); /* a host seen before: added to */
+    if (rc < 0)
+        return rc;
+    if (r->nhosts == r->caphosts) {
+        size_t cap = r->caphosts ? r->caphosts * 2 : 16;
+        struct report_part *h = realloc(r->hosts, cap * sizeof(*h));
+        if (!h)
+            return -ENOMEM;
+        r->hosts = h, r->caphosts = cap;
+    }
+    r->hosts[r->nhosts++] = *from; /* a new host: its part moves, not copied */
+    part_init(from, r->hosts[r->nhosts - 1].host); /* emptied, its name kept */
+    return 0;
 }
 
 /* ---------------------------------------------------------------- output */

@@ -107,12 +107,13 @@ int report_saw(struct report *r, const char *host, const struct audit_event *ev)
 int report_add(struct report *r, const char *host, const struct audit_event *ev,
                const struct search_items *it);
 
-/* Adds part `from` (of another report of the same kind) as a host of r and
- * to r's total: counts summed, time range widened, sets and tables merged in
- * their first-seen order. Merging the hosts of per-thread reports in the
- * order one thread would have read them gives that thread's report. 0 or
- * -ENOMEM. */
-int report_merge_host(struct report *r, const struct report_part *from);
+/* Adds part `from` (of another report of the same kind) to r's total
+ * (counts summed, time range widened, sets and tables merged in their
+ * first-seen order) and as a host of r: a new host's part is moved into r
+ * (`from` is left empty), a known one's merged. Merging the hosts of
+ * per-thread reports in the order one thread would have read them gives
+ * that thread's report. 0 or -ENOMEM. */
+int report_merge_host(struct report *r, struct report_part *from);
 
 /* The selection's time window, for "Selected time for report". */
 struct report_window {
