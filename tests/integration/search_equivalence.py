@@ -103,6 +103,11 @@ QUERIES = [
 KNOWN = {}
 
 
+FAKETIME_LIB = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                                  "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                                  "/usr/lib/faketime/libfaketime.so.1") if os.path.exists(p)), None)
+
+
 def run(cmd, clock=None):
     env = ENV
     # logward's clock is always pinned through LOGWARD_SEARCH_NOW: under
@@ -111,7 +116,15 @@ def run(cmd, clock=None):
     if clock is not None and cmd[0] != "ausearch":
         env = dict(ENV, LOGWARD_SEARCH_NOW=str(int(clock)))
     elif clock is not None:
-        cmd = ["faketime", "-f", time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(clock))] + cmd
+        # libfaketime preloaded directly with a fixed time: the faketime
+        # wrapper adds a shared-memory clock that, once under a loaded CI run,
+        # did not take effect (ausearch read the real clock and found nothing)
+        env = dict(ENV, FAKETIME=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(clock)),
+                   FAKETIME_NO_CACHE="1")
+        if FAKETIME_LIB:
+            env["LD_PRELOAD"] = FAKETIME_LIB
+        else:
+            cmd = ["faketime", "-f", env.pop("FAKETIME")] + cmd
     p = subprocess.run(cmd, capture_output=True, env=env)
     if p.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.decode()[-500:]}")
@@ -212,6 +225,11 @@ def check_file(path, rel, counts, strict):
     total = total_events(path)
     for name, args, clock in QUERIES:
         n_ours, n_theirs, found, expected = compare(path, rel, name, args, clock, vals, median)
+        if clock and (found - expected or expected - found):
+            # a pinned clock that did not take hold shows as a difference on
+            # that run only: once more, said, and a real difference stays
+            print(f"     retry {rel} {name}: logward {n_ours}, ausearch {n_theirs}", flush=True)
+            n_ours, n_theirs, found, expected = compare(path, rel, name, args, clock, vals, median)
         counts[name][0] += n_ours
         counts[name][1] += total
         bad_found = found - expected
