@@ -48,8 +48,8 @@ static size_t count_lines(const char *p, size_t n)
 
 /* After a failed write: nothing of the run may land later (its rest leaves
  * the buffer), and the bytes that did land are cut, or, where the file
- * cannot be cut (a seal chain already holds them, append-only), ended with
- * a LF so the next line stays whole. */
+ * cannot be cut (sealing's sync thread may have read them into a chain
+ * already; append-only), ended with a LF so the next line stays whole. */
 static void undo_partial(struct store *s, struct store_entry *e, uint64_t offset)
 {
     s->pending_bytes -= e->pending.len;

@@ -6,7 +6,8 @@
  * Rotates a file before a line would take it past max_file_bytes.
  * store_maintain() runs the housekeeping of retention.c, space.c and
  * compress.c. It does not parse or format lines (the collector does), nor
- * seal (see the TODO in store.h).
+ * seal: seal_store.c and its sync thread (seal_sync.c) hash what reached
+ * the files, read back from them.
  */
 #include "store/store_int.h"
 
@@ -272,7 +273,6 @@ static int entry_open(struct store *s, struct store_entry *e)
  * The one place where bytes reach a file: the pending buffer, then `extra`
  * (a line too long to buffer) if any. What was written leaves the buffer;
  * on error the rest stays there and the error is counted and returned.
- * TODO(sealing, issue 4): records enter the hash chain here.
  */
 static int entry_write(struct store *s, struct store_entry *e, const char *extra, size_t extra_len)
 {
