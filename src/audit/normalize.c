@@ -442,7 +442,7 @@ struct key {
 };
 #define KEY(s)                                                                                     \
     {                                                                                              \
-        ",\"" s "\":", sizeof(s) - 1 + 0 * sizeof(char[sizeof(s) <= 29 ? 1 : -1])                \
+        ",\"" s "\":", sizeof(s) - 1 + 0 * sizeof(char[sizeof(s) <= 29 ? 1 : -1])                  \
     }
 
 /* Stores [,]"key": at the end of o's buffer, which has room for len + 4
@@ -1193,7 +1193,8 @@ static int put_records(struct obj *o, const struct audit_event *ev)
 static int write_json(struct audit_normalizer *n, const struct audit_event *ev, struct buf *out)
 {
     struct obj o = {out, false};
-    int r = buf_append(out, "{\"v\":" SCHEMA_VERSION_TEXT, sizeof("{\"v\":" SCHEMA_VERSION_TEXT) - 1);
+    int r =
+        buf_append(out, "{\"v\":" SCHEMA_VERSION_TEXT, sizeof("{\"v\":" SCHEMA_VERSION_TEXT) - 1);
     if (r == 0)
         r = put_when(n, &o, ev);
     if (r == 0 && ev->node_len)

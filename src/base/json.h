@@ -27,8 +27,8 @@ int json_put_string(struct buf *b, const char *p, size_t n);
  * 0x00..0x1f, 0x7f (which wraps to -128) and 0x80..0xff. */
 static inline unsigned json_special_mask(__m128i v)
 {
-    const __m128i bound = _mm_set1_epi8(0x21), one = _mm_set1_epi8(1),
-                  quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i bound = _mm_set1_epi8(0x21), one = _mm_set1_epi8(1), quote = _mm_set1_epi8('"'),
+                  bslash = _mm_set1_epi8('\\');
     __m128i low = _mm_cmpgt_epi8(bound, _mm_add_epi8(v, one));
     __m128i hit =
         _mm_or_si128(low, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));

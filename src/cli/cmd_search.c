@@ -48,7 +48,7 @@ struct search_run {
     uint64_t seq, matched;
     uint32_t group; /* of the source being read: ties between hosts */
     int write_error;
-    int order_error; /* keeping results in a temporary file failed */
+    int order_error;               /* keeping results in a temporary file failed */
     struct search_order_stats ord; /* summed over the threads' orders, for --stats */
     struct search_index_stats ix;
     struct search_drop drop; /* events an index read brings in part */
@@ -272,7 +272,7 @@ static void print_stats(const struct search_run *run, const struct audit_reader_
         (unsigned long long)ix->files_indexed, (unsigned long long)ix->files_grown,                \
         (unsigned long long)ix->files_stale, (unsigned long long)ix->files_plain,                  \
         (unsigned long long)ix->blocks, (unsigned long long)ix->blocks_skipped,                    \
-        (unsigned long long)ix->blocks_scanned, (unsigned long long)ix->bytes_skipped,         \
+        (unsigned long long)ix->blocks_scanned, (unsigned long long)ix->bytes_skipped,             \
         (unsigned long long)run->ord.runs, (unsigned long long)run->ord.bytes_spilled,             \
         (unsigned long long)run->ord.merges
     if (run->o->format == SEARCH_FORMAT_JSON)
@@ -481,7 +481,8 @@ static int search_threaded(struct search_run *main_run, const struct search_sour
             status = w[k].status;
         orders[k] = w[k].run.order;
         main_run->matched += w[k].run.matched;
-        main_run->order_error = main_run->order_error ? main_run->order_error : w[k].run.order_error;
+        main_run->order_error =
+            main_run->order_error ? main_run->order_error : w[k].run.order_error;
     }
     /* what was found, even past an error reading an input (not past one keeping results) */
     if ((status == EXIT_OK || main_run->matched) && !main_run->order_error)

@@ -254,7 +254,7 @@ static void put_number(struct buf *b, uint64_t v)
 /* A bit per (name length, first letter): of the record's ENRICHED fields,
  * so that most fields need not look for theirs, and of the names whose
  * values put_value may change. */
-#define NAME_BIT(len, c) (1ull << (((len) * 5u + ((unsigned)(c) | 0x20u)) & 63))
+#define NAME_BIT(len, c) (1ull << (((len)*5u + ((unsigned)(c) | 0x20u)) & 63))
 static uint64_t enriched_bit(const char *line, const struct audit_field *f)
 {
     return NAME_BIT(f->name_len, (unsigned char)line[f->name_off]);
@@ -265,17 +265,18 @@ static uint64_t enriched_bit(const char *line, const struct audit_field *f)
  * EXECVE argument (aN). False means it prints the value as written. */
 static bool may_change(const char *line, const struct audit_field *f, int type)
 {
-    static const uint64_t names =
-        NAME_BIT(9, 'p') | NAME_BIT(3, 'e') | NAME_BIT(4, 'c') | NAME_BIT(3, 'c') |
-        NAME_BIT(4, 'n') | NAME_BIT(4, 'a') | NAME_BIT(3, 'k') | NAME_BIT(4, 'd') |
-        NAME_BIT(4, 'p') | NAME_BIT(3, 'o') | NAME_BIT(3, 'n') | NAME_BIT(7, 's');
+    static const uint64_t names = NAME_BIT(9, 'p') | NAME_BIT(3, 'e') | NAME_BIT(4, 'c') |
+                                  NAME_BIT(3, 'c') | NAME_BIT(4, 'n') | NAME_BIT(4, 'a') |
+                                  NAME_BIT(3, 'k') | NAME_BIT(4, 'd') | NAME_BIT(4, 'p') |
+                                  NAME_BIT(3, 'o') | NAME_BIT(3, 'n') | NAME_BIT(7, 's');
     if (names & enriched_bit(line, f))
         return true;
     return line[f->name_off] == 'a' && (type == AUDIT_SYSCALL_TYPE || type == AUDIT_EXECVE_TYPE);
 }
 
-#define FORMAT_FIELD_ROOM 80 /* a field's bytes beyond its name and value: separators, "0x",
-                                a remembered local name (FORMAT_NAME_MAX) */
+#define FORMAT_FIELD_ROOM                                                                          \
+    80 /* a field's bytes beyond its name and value: separators, "0x",                             \
+          a remembered local name (FORMAT_NAME_MAX) */
 
 int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_t i,
                             bool local_names)
@@ -337,8 +338,9 @@ int search_format_interpret(struct buf *b, const struct audit_event *ev, uint32_
             rc = buf_append(b, line + span, span_end - span);
             span_end = 0;
         }
-        rc = rc ? rc : buf_reserve(b, f->name_len + (e ? e->value_len : f->value_len) +
-                                          FORMAT_FIELD_ROOM);
+        rc = rc ? rc
+                : buf_reserve(b,
+                              f->name_len + (e ? e->value_len : f->value_len) + FORMAT_FIELD_ROOM);
         if (rc < 0)
             break;
         if (msg && !in_msg)

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SEARCH_LINES_MAX         (1u << 20)  /* bytes of one line (longer: cut) */
+#define SEARCH_LINES_MAX (1u << 20) /* bytes of one line (longer: cut) */
 
 struct search_lines;
 

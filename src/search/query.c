@@ -654,8 +654,7 @@ static bool needle_in(const struct needle *n, const struct audit_event *ev, unsi
         enum record_class rc = record_class(ev->records[i].type);
         if (rc == RC_KERNEL && item == I_EXE)
             return true;
-        if ((takes[rc] & item) &&
-            needle_in_text(n, audit_event_line(ev, i), ev->records[i].len))
+        if ((takes[rc] & item) && needle_in_text(n, audit_event_line(ev, i), ev->records[i].len))
             return true;
     }
     return false;
@@ -824,8 +823,7 @@ static void take_avc_result(struct search_items *it, const char *line, size_t le
 /* One field of a record of class rc. `seen` holds items already taken from
  * this record (most are taken from their first occurrence). */
 static void take_field(struct search_matcher *m, enum record_class rc, const char *line,
-                       const struct audit_field *f, unsigned *seen, bool *had_host,
-                       unsigned need)
+                       const struct audit_field *f, unsigned *seen, bool *had_host, unsigned need)
 {
     struct search_items *it = &m->it;
     unsigned want = takes[rc] & need; /* what is not tested is not read */

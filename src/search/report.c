@@ -364,7 +364,7 @@ int report_merge_host(struct report *r, struct report_part *from)
             return -ENOMEM;
         r->hosts = h, r->caphosts = cap;
     }
-    r->hosts[r->nhosts++] = *from; /* a new host: its part moves, not copied */
+    r->hosts[r->nhosts++] = *from;                 /* a new host: its part moves, not copied */
     part_init(from, r->hosts[r->nhosts - 1].host); /* emptied, its name kept */
     return 0;
 }

@@ -37,10 +37,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PARK_SLOTS    4096 /* buckets of the parked chains */
-#define READ_CHUNK    (1u << 16)
+#define PARK_SLOTS        4096 /* buckets of the parked chains */
+#define READ_CHUNK        (1u << 16)
 #define SEAL_DATA_FDS_MAX 8 /* files a round fdatasyncs for its data; more: one syncfs */
-#define NAME_CAP      SEAL_SIDECAR_NAME_CAP
+#define NAME_CAP          SEAL_SIDECAR_NAME_CAP
 
 /* A file's chain as of its last seal: head, lines and bytes there (the
  * segment after it is hashed by the sync thread, from the file). */
@@ -111,8 +111,7 @@ static struct seal_file *file_new(const char *path, size_t n)
     return f;
 }
 
-static struct seal_fam **fam_find(struct store_seal *ss, const char *path, size_t n,
-                                  uint64_t hash)
+static struct seal_fam **fam_find(struct store_seal *ss, const char *path, size_t n, uint64_t hash)
 {
     struct seal_fam **pp = &ss->fams[hash % PARK_SLOTS];
     while (*pp && ((*pp)->hash != hash || (*pp)->path_len != n || memcmp((*pp)->path, path, n)))
@@ -165,8 +164,9 @@ static int manifest_build(struct store_seal *ss, struct seal_job *j)
     j->nfams_other = 0;
     for (size_t i = 0; r == 0 && i < PARK_SLOTS; i++)
         for (const struct seal_fam *f = ss->fams[i]; r == 0 && f; f = f->next) {
-            int n = f->in_job ? -1 : seal_fam_format(f->path, f->path_len, f->seq, f->tag, line,
-                                                      sizeof(line));
+            int n = f->in_job
+                        ? -1
+                        : seal_fam_format(f->path, f->path_len, f->seq, f->tag, line, sizeof(line));
             if (n < 0)
                 continue; /* in the job, or cannot happen: paths are bounded */
             r = buf_append(&j->manifest, line, (size_t)n);
@@ -578,9 +578,9 @@ static void item_resync(struct store_seal *ss, struct seal_file *f)
     int dir = store_dir_open(s->root_fd, f->path, &s->cfg, false, &leaf);
     if (dir < 0)
         return;
-    if (sidecar_name(name, sizeof(name), leaf, 0) == 0 &&
-        sidecar_last(dir, name, true, &rec) > 0 && rec.seq == f->seq &&
-        rec.bytes >= f->chain.bytes && memcmp(rec.tag, f->last_tag, SEAL_HASH_BYTES)) {
+    if (sidecar_name(name, sizeof(name), leaf, 0) == 0 && sidecar_last(dir, name, true, &rec) > 0 &&
+        rec.seq == f->seq && rec.bytes >= f->chain.bytes &&
+        memcmp(rec.tag, f->last_tag, SEAL_HASH_BYTES)) {
         state_from(f, &rec, true);
         fam_from_file(ss, f);
     }
@@ -758,8 +758,8 @@ static int round_data(struct store *s, time_t now, bool closing)
                 r = data_fd_add(j, e->fd);
         }
         if (pass == 0)
-            j->data_syncfs = s->cfg.fsync == STORE_FSYNC_NONE || s->need_syncfs ||
-                             nroot > SEAL_DATA_FDS_MAX;
+            j->data_syncfs =
+                s->cfg.fsync == STORE_FSYNC_NONE || s->need_syncfs || nroot > SEAL_DATA_FDS_MAX;
         if (j->data_syncfs)
             break;
     }

@@ -7,13 +7,11 @@
  * the data, hashes each file's new lines (read back, from the page cache:
  * the loop does not hash as it writes), formats and tags the records,
  * and writes in the order that keeps a crash safe: the files' data, then
- * the sidecars, then the manifest, then the key file. A failed step stops the steps after it, and says
- * which in the job for the loop to report (this thread never logs: the
- * log callback belongs to the loop). One job at a time, a mutex and a
- * condition variable: no queue, no lock-free hand-off. Also the sidecar
- * helpers seal_store.c shares with it (names, one appended record).
- * Thread and ownership: docs/CONCURRENCY.md; order: docs/formats.md,
- * "Rounds and crash order".
+ * the sidecars, then the manifest, then the key file. A failed step stops the steps after it, and
+ * says which in the job for the loop to report (this thread never logs: the log callback belongs to
+ * the loop). One job at a time, a mutex and a condition variable: no queue, no lock-free hand-off.
+ * Also the sidecar helpers seal_store.c shares with it (names, one appended record). Thread and
+ * ownership: docs/CONCURRENCY.md; order: docs/formats.md, "Rounds and crash order".
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init...: see seal.c */
 #include "store/seal.h"
@@ -31,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SYNC_EACH_MAX 8         /* sidecars fdatasynced one by one in a round; more: one syncfs */
+#define SYNC_EACH_MAX 8          /* sidecars fdatasynced one by one in a round; more: one syncfs */
 #define IO_CHUNK      (1u << 16) /* bytes read back per pread */
 
 int seal_sidecar_name(char *out, size_t cap, const char *leaf, unsigned num)
@@ -177,8 +175,9 @@ static int data_sync(struct seal_job *j)
  * that follows). */
 static int manifest_tmp(struct seal_job *j, bool sync)
 {
-    int fd = openat(j->root_fd, SEAL_MANIFEST_TMP,
-                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, j->cfg->file_mode & 0640);
+    int fd =
+        openat(j->root_fd, SEAL_MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+               j->cfg->file_mode & 0640);
     if (fd < 0)
         return -errno;
     int r = write(fd, j->manifest.data, j->manifest.len) == (ssize_t)j->manifest.len ? 0 : -EIO;
@@ -201,8 +200,8 @@ static int manifest_finish(struct seal_job *j)
         if (it->r < 0 && !it->had_fam)
             continue;
         int n = seal_fam_format(j->text.data + it->path_off, it->path_len,
-                                it->r < 0 ? it->fam_seq : it->seq, it->r < 0 ? it->fam_tag : it->tag,
-                                line, sizeof(line));
+                                it->r < 0 ? it->fam_seq : it->seq,
+                                it->r < 0 ? it->fam_tag : it->tag, line, sizeof(line));
         r = n < 0 ? n : buf_append(&j->manifest, line, (size_t)n);
         fams++;
     }

@@ -235,7 +235,7 @@ struct seal_job_item {
     uint64_t hash, seq, idle;
     uint64_t lines, bytes; /* at the last seal, whose head and tag follow */
     unsigned char head[SEAL_HASH_BYTES], prev[SEAL_HASH_BYTES];
-    uint64_t to; /* the file's size to seal: up to its last line end below */
+    uint64_t to;  /* the file's size to seal: up to its last line end below */
     bool had_fam; /* the family's manifest line before: kept if this seal fails */
     uint64_t fam_seq;
     unsigned char fam_tag[SEAL_HASH_BYTES];
@@ -263,7 +263,7 @@ struct seal_job {
     const struct store_config *cfg;
     int root_fd, key_fd;    /* borrowed */
     struct seal_sync *sync; /* the thread running it, NULL inline */
-    struct seal_key key; /* k_E: the seals' and the manifest's */
+    struct seal_key key;    /* k_E: the seals' and the manifest's */
     uint64_t time;
     bool data_syncfs;
     int *data_fds; /* dups, closed by the loop when the job is collected */
