@@ -81,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const struct ingest_stats *st = ingest_stats(in);
     REQUIRE(st->received == fed);
-    REQUIRE(st->stored + st->store_errors == st->received); /* each message is one line, or an error */
+    REQUIRE(st->stored + st->store_errors ==
+            st->received); /* each message is one line, or an error */
     ingest_free(in);
     return 0;
 }

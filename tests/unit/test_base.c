@@ -44,8 +44,14 @@ static size_t reference_escape(const unsigned char *s, size_t n, char *out)
             continue;
         }
         i++;
-        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\t' ? "\\t"
-                      : c == '\r' ? "\\r" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+        const char *e = c == '"'    ? "\\\""
+                        : c == '\\' ? "\\\\"
+                        : c == '\n' ? "\\n"
+                        : c == '\t' ? "\\t"
+                        : c == '\r' ? "\\r"
+                        : c == '\b' ? "\\b"
+                        : c == '\f' ? "\\f"
+                                    : NULL;
         if (e) {
             memcpy(o, e, 2), o += 2;
         } else if (c < 0x20 || c >= 0x7f) {
@@ -61,7 +67,7 @@ static size_t reference_escape(const unsigned char *s, size_t n, char *out)
 
 static void test_json_escape_random(void)
 {
-    static const unsigned char pick[] = {'a', '"', '\\', '\n', 0x01, 0x1f, 0x20, 0x7e, 0x7f,
+    static const unsigned char pick[] = {'a',  '"',  '\\', '\n', 0x01, 0x1f, 0x20, 0x7e, 0x7f,
                                          0x80, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0xff};
     unsigned char in[200];
     char want[6 * sizeof(in) + 2];

@@ -1,9 +1,9 @@
 /*
  * Unit tests for src/search/tally and src/search/report: distinct strings
- * with hits (growth, sort by hits, merge, merge in first-seen order), and aureport's summary counts,
- * tables and text over hand-made events (a failed login, a deleting rm with a
- * relative path and a key, a failed exec with hex exe and two keys, a
- * CONFIG_CHANGE), in total and per host, with the --failed filter.
+ * with hits (growth, sort by hits, merge, merge in first-seen order), and aureport's summary
+ * counts, tables and text over hand-made events (a failed login, a deleting rm with a relative path
+ * and a key, a failed exec with hex exe and two keys, a CONFIG_CHANGE), in total and per host, with
+ * the --failed filter.
  */
 #include "audit/collate.h"
 #include "check.h"
