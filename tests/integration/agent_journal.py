@@ -25,6 +25,7 @@ import sys
 import tempfile
 
 from harness import BIN, LOGWARDD, agent_status, check, summary, wait_for
+from harness import stored_lines as stored
 
 AGENT = os.path.join(BIN, "logward-agent")
 REMOTE = "/lib/systemd/systemd-journal-remote"
@@ -52,17 +53,6 @@ def write_journal(path, rng):
                    capture_output=True)
 
 
-
-
-def stored(store):
-    out = {}
-    for d, dirs, files in os.walk(store):
-        dirs[:] = [x for x in dirs if not x.startswith(".")]
-        for f in files:
-            if not f.startswith("."):
-                p = os.path.join(d, f)
-                out[os.path.relpath(p, store)] = open(p, "rb").read().split(b"\n")[:-1]
-    return out
 
 
 def main():
