@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 
-from harness import DATA, LOGWARD, LOGWARDD, check, summary, wait_for
+from harness import DATA, LOGWARD, LOGWARDD, audisp_missing, check, summary, wait_for
 
 AUDIT = os.path.join(DATA, "audit")
 SKIP_EXT = (".json", ".golden", ".yaml", ".md", ".ref")
@@ -228,15 +228,9 @@ def regrouped_from(got, want, allowed=None):
 
 
 def main():
-    for tool in ("audisp-remote", "unshare", "ausearch"):
-        if not shutil.which(tool) and not os.path.exists(f"/sbin/{tool}"):
-            print(f"SKIP: {tool} not installed (Debian: audispd-plugins, util-linux, auditd)")
-            return 77
-    if not os.path.isdir(AUDIT):
-        print(f"SKIP: shared audit samples not found at {AUDIT}")
-        return 77
-    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
-        print("SKIP: cannot create a mount namespace here (unshare -m)")
+    why = audisp_missing(AUDIT)
+    if why:
+        print(f"SKIP: {why}")
         return 77
     os.environ["PATH"] += ":/sbin:/usr/sbin"
     tmp = tempfile.mkdtemp(prefix="lw-audit-")

@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 
-from harness import DATA, check, summary, wait_for
+from harness import DATA, audisp_missing, check, summary, wait_for
 from collector_audit import (AUDIT, ACK, MESSAGE, SKIP_EXT, audisp_conf, ausearch_keys,
                              count_lines, event_key, expected_line, frame, is_record,
                              logward_keys, read_reply, run_audisp, runs, LOGWARDD)
@@ -202,15 +202,9 @@ def kill_loop(store, ready, records, rounds=4):
 
 
 def main():
-    for tool in ("audisp-remote", "unshare", "ausearch"):
-        if not shutil.which(tool) and not os.path.exists(f"/sbin/{tool}"):
-            print(f"SKIP: {tool} not installed (Debian: audispd-plugins, util-linux, auditd)")
-            return 77
-    if not os.path.isdir(AUDIT):
-        print(f"SKIP: shared audit samples not found at {AUDIT}")
-        return 77
-    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
-        print("SKIP: cannot create a mount namespace here (unshare -m)")
+    why = audisp_missing(AUDIT)
+    if why:
+        print(f"SKIP: {why}")
         return 77
     os.environ["PATH"] += ":/sbin:/usr/sbin"
     os.environ["TZ"] = "UTC"

@@ -3,6 +3,8 @@ are, ok/FAIL lines with counters, bounded waiting, reading a store back.
 A scenario prints `ok NAME` or `FAIL NAME detail` per check and ends with
 `sys.exit(harness.summary())`; exit 77 means skipped (SKIP_RETURN_CODE)."""
 import os
+import shutil
+import subprocess
 import sys
 import time
 
@@ -65,6 +67,19 @@ def agent_status(state):
         return json.loads(r.stdout)
     except ValueError:
         return {}
+
+
+def audisp_missing(audit_dir):
+    """Why a test that runs audisp-remote in a mount namespace on the shared
+    audit samples cannot run here, or None."""
+    for tool in ("audisp-remote", "unshare", "ausearch"):
+        if not shutil.which(tool) and not os.path.exists(f"/sbin/{tool}"):
+            return f"{tool} not installed (Debian: audispd-plugins, util-linux, auditd)"
+    if not os.path.isdir(audit_dir):
+        return f"shared audit samples not found at {audit_dir}"
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        return "cannot create a mount namespace here (unshare -m)"
+    return None
 
 
 def stored_lines(store):
