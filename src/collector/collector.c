@@ -115,6 +115,7 @@ void conn_close(struct collector *c, struct conn *cn)
                 break;
             }
     conn_agent_free(c, cn); /* stores what it buffered, lets go of its stream */
+    pace_forget(c, cn);
     loop_del(c->loop, cn->fd);
     tls_conn_free(cn->tls);
     close(cn->fd);
@@ -287,6 +288,8 @@ static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
         ssize_t n = conn_read(c, cn, cn->in.cap - cn->in.len);
         if (n > 0) {
             cn->in.len += (size_t)n;
+            if (pace_applies(cn))
+                pace_read(c, cn, (size_t)n);
             drain(c, cn, false);
             if (!cn->tls || cn->paused || cn->closing)
                 return;
@@ -449,20 +452,23 @@ static void write_status(struct collector *c)
     const struct ingest_stats *is = ingest_stats(c->ingest);
     fprintf(f,
             "{\"time\":%lld,\"pid\":%d,\"connections\":%zu,\"received\":%llu,"
-            "\"stored\":%llu,\"unparsed\":%llu,\"store_errors\":%llu,\"listeners\":[",
+            "\"stored\":%llu,\"unparsed\":%llu,\"store_errors\":%llu,\"paced_connections\":%zu,"
+            "\"listeners\":[",
             (long long)time(NULL), (int)getpid(), c->nconns, (unsigned long long)is->received,
             (unsigned long long)is->stored, (unsigned long long)is->unparsed,
-            (unsigned long long)is->store_errors);
+            (unsigned long long)is->store_errors, pace_count(c));
     for (size_t i = 0; i < c->nlisteners; i++) {
         const struct listener *l = &c->listeners[i];
         fprintf(
             f,
             "%s{\"scheme\":\"%s\",\"port\":%d,\"received\":%llu,\"rejected\":%llu,"
-            "\"bad_frames\":%llu,\"connections\":%llu,\"closed_bad\":%llu,\"tls_failures\":%llu",
+            "\"bad_frames\":%llu,\"connections\":%llu,\"closed_bad\":%llu,\"tls_failures\":%llu,"
+            "\"paced\":%llu",
             i ? "," : "", listen_scheme_name(l->url.scheme), listener_port(l->fd),
             (unsigned long long)l->stats.received, (unsigned long long)l->stats.rejected,
             (unsigned long long)l->stats.bad_frames, (unsigned long long)l->stats.connections,
-            (unsigned long long)l->stats.closed_bad, (unsigned long long)l->stats.tls_failures);
+            (unsigned long long)l->stats.closed_bad, (unsigned long long)l->stats.tls_failures,
+            (unsigned long long)l->stats.paced);
         if (is_agent(l->url.scheme))
             fprintf(f,
                     ",\"sessions\":%llu,\"records\":%llu,\"duplicates\":%llu,\"gaps\":%llu,"
@@ -508,6 +514,12 @@ static void on_batch(struct loop *lp, void *arg)
     (void)lp;
     conn_audit_commit(arg);
     conn_agent_commit(arg);
+}
+
+static void on_poll(struct loop *lp, void *arg)
+{
+    (void)lp;
+    pace_poll(arg);
 }
 
 /* SIGHUP: the file is read and checked again; what can change while
@@ -850,10 +862,13 @@ int collector_run(const struct collector_config *cfg)
                  (r = relp_in_start(relp)) < 0))
         goto out;
     loop_on_batch(c.loop, on_batch, &c);
+    loop_set_poll(c.loop, on_poll, &c);
     r = loop_run(c.loop, COLLECTOR_FLUSH_MS, on_tick, &c);
     relp_in_stop(relp, c.ingest, c.store); /* acks what waits, then joins the thread */
-    /* SIGTERM: store what is already buffered on connections, commit,
-     * answer, and tell managed audit clients the server is ending. */
+    /* SIGTERM: store what is already buffered on connections (and what
+     * paced sockets hold below their mark), commit, answer, and tell
+     * managed audit clients the server is ending. */
+    pace_poll(&c);
     for (int fd = 0; fd < LOOP_MAX_FDS; fd++)
         if (c.conns[fd] && !c.conns[fd]->closing)
             drain(&c, c.conns[fd], c.conns[fd]->l->url.scheme != LISTEN_AUDIT);

@@ -23,6 +23,7 @@
 struct listener_stats {
     uint64_t received, rejected, bad_frames, connections, closed_bad;
     uint64_t tls_failures; /* handshakes or certificates refused */
+    uint64_t paced;        /* times a connection's reads were paced (pace.c) */
     /* agent:// and agent+tls:// (conn_agent.c) */
     uint64_t sessions, records, duplicates, gaps, agent_errors, truncated;
 };
@@ -44,6 +45,13 @@ struct pending_ack {
     uint32_t sequence;
 };
 
+/* Read pacing of a syslog stream (pace.c). */
+struct conn_pace {
+    uint64_t window_start_us, window_bytes; /* the rate's current window */
+    bool on;                                /* SO_RCVLOWAT set; in collector.paced */
+    struct conn *prev, *next;
+};
+
 struct conn {
     struct listener *l;
     int fd;
@@ -63,6 +71,7 @@ struct conn {
     bool closing;             /* close once `out` is written */
     struct conn *next_ack;    /* in collector.ack_list while nacks > 0, or agent_list */
     struct agent_conn *agent; /* agent:// and agent+tls:// only (conn_agent.c) */
+    struct conn_pace pace;
 };
 
 struct collector {
@@ -84,6 +93,7 @@ struct collector {
     struct agent_recovery agent_recovery; /* what the start-up recovery found */
     struct tls_server *tls;               /* when a tls:// listener is configured */
     char *udp_bufs;
+    struct conn *paced; /* connections read in bulk, polled (pace.c) */
     char status_path[4096];
 };
 
@@ -95,6 +105,17 @@ int conn_send(struct collector *c, struct conn *cn, const void *p, size_t n);
 /* Reads as if the socket had signalled: for a resumed TLS connection whose
  * decrypted bytes wait inside TLS, which the socket will not signal. */
 void conn_read_now(struct collector *c, struct conn *cn);
+
+/* Read pacing of busy tcp:// and tls:// syslog streams, pace.c */
+bool pace_applies(const struct conn *cn);
+/* After each read of n bytes from a connection pace_applies to. */
+void pace_read(struct collector *c, struct conn *cn, size_t n);
+/* The loop's poll (loop_set_poll): reads every paced connection. */
+void pace_poll(struct collector *c);
+/* How many connections are paced now (for the status file). */
+size_t pace_count(const struct collector *c);
+/* Before the connection goes away. */
+void pace_forget(struct collector *c, struct conn *cn);
 
 /* audisp-remote (audit://), conn_audit.c */
 void conn_audit_drain(struct collector *c, struct conn *cn, bool eof);

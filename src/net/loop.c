@@ -24,6 +24,9 @@ struct loop {
     struct handler *handlers; /* LOOP_MAX_FDS entries */
     loop_tick_fn on_batch;
     void *on_batch_arg;
+    loop_tick_fn on_poll;
+    void *on_poll_arg;
+    int64_t poll_at_us; /* 0: no poll due */
 };
 
 struct loop *loop_new(void)
@@ -75,20 +78,30 @@ int loop_del(struct loop *l, int fd)
     return epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
 }
 
-static int64_t now_ms(void)
+static int64_t now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Milliseconds until `at`, rounded up: epoll_wait never returns early
+ * into a busy turn of the loop. */
+static int ms_until(int64_t at, int64_t now)
+{
+    return at <= now ? 0 : (int)((at - now + 999) / 1000);
 }
 
 int loop_run(struct loop *l, int tick_ms, loop_tick_fn tick, void *arg)
 {
     struct epoll_event evs[LOOP_BATCH];
-    int64_t next_tick = now_ms() + tick_ms;
+    int64_t next_tick = now_us() + (int64_t)tick_ms * 1000;
     while (!l->stop) {
-        int64_t wait = next_tick - now_ms();
-        int n = epoll_wait(l->epfd, evs, LOOP_BATCH, wait < 0 ? 0 : (int)wait);
+        int64_t now = now_us();
+        int wait = ms_until(next_tick, now);
+        if (l->poll_at_us && ms_until(l->poll_at_us, now) < wait)
+            wait = ms_until(l->poll_at_us, now);
+        int n = epoll_wait(l->epfd, evs, LOOP_BATCH, wait);
         if (n < 0 && errno != EINTR)
             return -errno;
         for (int i = 0; i < n && !l->stop; i++) {
@@ -99,10 +112,16 @@ int loop_run(struct loop *l, int tick_ms, loop_tick_fn tick, void *arg)
         }
         if (l->on_batch && n > 0)
             l->on_batch(l, l->on_batch_arg);
-        if (now_ms() >= next_tick) {
+        now = now_us();
+        if (l->poll_at_us && now >= l->poll_at_us && !l->stop) {
+            l->poll_at_us = 0; /* before the call: fn may ask for the next one */
+            if (l->on_poll)
+                l->on_poll(l, l->on_poll_arg);
+        }
+        if (now >= next_tick) {
             if (tick)
                 tick(l, arg);
-            next_tick = now_ms() + tick_ms;
+            next_tick = now_us() + (int64_t)tick_ms * 1000;
         }
     }
     return 0;
@@ -112,6 +131,17 @@ void loop_on_batch(struct loop *l, loop_tick_fn fn, void *arg)
 {
     l->on_batch = fn;
     l->on_batch_arg = arg;
+}
+
+void loop_set_poll(struct loop *l, loop_tick_fn fn, void *arg)
+{
+    l->on_poll = fn;
+    l->on_poll_arg = arg;
+}
+
+void loop_poll_in(struct loop *l, int ms)
+{
+    l->poll_at_us = now_us() + (int64_t)(ms < 1 ? 1 : ms) * 1000;
 }
 
 void loop_stop(struct loop *l)

@@ -28,6 +28,12 @@ int loop_run(struct loop *l, int tick_ms, loop_tick_fn tick, void *arg);
  * the loop waits again: where the collector commits (flushes) what the
  * batch stored and sends the acknowledgements, one fsync for them all. */
 void loop_on_batch(struct loop *l, loop_tick_fn fn, void *arg);
+/* A short one-shot timer beside the tick: after loop_poll_in(l, ms), fn
+ * runs once about ms later (ms >= 1), after the batch of that wait. For
+ * the collector's paced connections, whose socket signals only past a
+ * threshold (collector/pace.c). A later call moves the deadline. */
+void loop_set_poll(struct loop *l, loop_tick_fn fn, void *arg);
+void loop_poll_in(struct loop *l, int ms);
 void loop_stop(struct loop *l);
 bool loop_stopping(const struct loop *l);
 

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <time.h>
 #include <unistd.h>
 
 static void test_urls(void)
@@ -78,9 +79,60 @@ static void test_udp_loop(void)
     close(fd);
 }
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct polls {
+    int calls;
+    int64_t armed_us, shortest_us;
+};
+
+static void on_poll(struct loop *l, void *arg)
+{
+    struct polls *p = arg;
+    int64_t waited = mono_us() - p->armed_us;
+    if (!p->calls || waited < p->shortest_us)
+        p->shortest_us = waited;
+    if (++p->calls == 3) {
+        loop_stop(l);
+        return;
+    }
+    p->armed_us = mono_us();
+    loop_poll_in(l, 3); /* once per call: asked again for the next */
+}
+
+static void stop_at_tick(struct loop *l, void *arg)
+{
+    (void)arg;
+    loop_stop(l); /* the bound should the poll never run */
+}
+
+/* The poll timer runs once per loop_poll_in, never before its time, and
+ * does not wait for the (here 2 s) tick. */
+static void test_poll_timer(void)
+{
+    struct loop *l = loop_new();
+    struct polls p = {0};
+    loop_set_poll(l, on_poll, &p);
+    int64_t start = mono_us();
+    p.armed_us = start;
+    loop_poll_in(l, 3);
+    CHECK_INT(loop_run(l, 2000, stop_at_tick, NULL), 0);
+    int64_t took = mono_us() - start;
+    CHECK_INT(p.calls, 3);
+    CHECK(p.shortest_us >= 3000);
+    CHECK(took < 1500000); /* three polls, not the tick */
+    loop_free(l);
+}
+
 int main(void)
 {
     test_urls();
     test_udp_loop();
+    test_poll_timer();
     return check_status();
 }
