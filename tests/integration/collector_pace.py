@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 
-from harness import (LOGWARDD, check, make_ca, make_cert, start_logwardd, started, summary,
+from harness import (LOGWARDD, check, kill_started, make_ca, make_cert, start_logwardd, summary,
                      wait_for)
 
 BURST = 40000
@@ -55,6 +55,16 @@ def has(store, host, prog, needle):
     return any(needle in l for l in stored(store, host, prog))
 
 
+def send_timed(what, s, store, host, text):
+    """Sends one message on s and checks that it is stored within 2 s."""
+    t0 = time.time()
+    s.sendall(frame(host, "burst", text))
+    landed = wait_for(lambda: has(store, host, "burst", text), 10, 0.01)
+    took = time.time() - t0
+    check(f"{what} is stored within 2 s", landed and took < 2.0,
+          f"landed={landed} after {took:.3f} s")
+
+
 def slow_client(port, stop, sent, host):
     s = socket.create_connection(("127.0.0.1", port))
     while not stop.is_set():
@@ -72,24 +82,15 @@ def scenario(name, store, port, slow_port, connect):
     s = connect(port)
     for i in range(BURST):
         s.sendall(frame(host, "burst", f"seq={i:06d}"))
-    t0 = time.time()
-    s.sendall(frame(host, "burst", "tail-marker"))
-    landed = wait_for(lambda: has(store, host, "burst", "tail-marker"), 10, 0.01)
-    took = time.time() - t0
-    check(f"{name}: the last message after the burst, below the mark, is stored within 2 s",
-          landed and took < 2.0, f"landed={landed} after {took:.3f} s")
+    send_timed(f"{name}: the last message after the burst, below the mark,", s, store, host,
+               "tail-marker")
     wait_for(lambda: [l for l in status(store).get("listeners", [])
                       if l["port"] == port and l["paced"] >= 1], 5)
     lst = [l for l in status(store).get("listeners", []) if l["port"] == port]
     check(f"{name}: the burst's connection was paced", lst and lst[0]["paced"] >= 1, lst)
     quiet = wait_for(lambda: status(store).get("paced_connections") == 0, 5)
     check(f"{name}: quiet, it leaves pacing (paced_connections 0)", quiet, status(store))
-    t0 = time.time()
-    s.sendall(frame(host, "burst", "after-quiet"))
-    landed = wait_for(lambda: has(store, host, "burst", "after-quiet"), 10, 0.01)
-    took = time.time() - t0
-    check(f"{name}: a message on the quiet connection is stored within 2 s",
-          landed and took < 2.0, f"landed={landed} after {took:.3f} s")
+    send_timed(f"{name}: a message on the quiet connection", s, store, host, "after-quiet")
     stop.set()
     slow.join()
     s.close()
@@ -132,9 +133,7 @@ def main():
         proc.terminate()
         check("logwardd exits 0 on SIGTERM", proc.wait(30) == 0)
     finally:
-        for p in started:
-            if p.poll() is None:
-                p.kill()
+        kill_started()
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
 

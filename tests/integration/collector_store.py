@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 
-from harness import started, start_logwardd, LOGWARDD, check, summary, wait_for
+from harness import LOGWARDD, check, kill_started, start_logwardd, summary, wait_for
 
 MAGIC, ACK, DISKLOW, DISKFULL = 0xFF0000FE, 0x40000000, 0x50000001, 0x60000001
 
@@ -288,10 +288,7 @@ def main():
         sighup(tmp)
         privileges(tmp)
     finally:
-        for p in started:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_started()
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
 

@@ -122,6 +122,15 @@ def make_cert(d, ca, name, cn, san=None):
 started = []  # every logwardd start_logwardd started: scenarios stop them in their finally
 
 
+def kill_started():
+    """For a scenario's finally: kills (and reaps) every logwardd that
+    start_logwardd started and that still runs."""
+    for p in started:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def start_logwardd(args, ready, timeout=15):
     """Starts logwardd with args (which name `ready` as its ready file) and
     waits until it has written it whole; returns (process, {scheme: port})."""

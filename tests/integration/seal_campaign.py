@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 
-from harness import started, start_logwardd, LOGWARD, LOGWARDD, check, summary, wait_for
+from harness import LOGWARD, LOGWARDD, check, kill_started, start_logwardd, summary, wait_for
 
 HOSTS = ["hosta", "hostb", "hostc"]
 
@@ -427,9 +427,7 @@ def main():
         rc, out = verify(store, key)
         check("the original store still verifies clean", rc == 0, json.dumps(out)[:1500])
     finally:
-        for p in started:
-            if p.poll() is None:
-                p.kill()
+        kill_started()
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
 

@@ -31,7 +31,8 @@ import subprocess
 import sys
 import tempfile
 
-from harness import started, start_logwardd, LOGWARD, LOGWARDD, check, summary, wait_for
+from harness import (LOGWARD, LOGWARDD, check, kill_started, start_logwardd, started, summary,
+                    wait_for)
 
 FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_APPEND_FL = 0x80086601, 0x40086602, 0x20
 CAP_LINUX_IMMUTABLE = 9
@@ -187,9 +188,7 @@ def main():
               rotated2 and err2.count("append_only") == 1 and "CAP_LINUX_IMMUTABLE" in err2,
               err2[-1500:])
     finally:
-        for p in started:
-            if p.poll() is None:
-                p.kill()
+        kill_started()
         clear_flags(tmp)
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 
-from harness import started, start_logwardd, LOGWARD, LOGWARDD, check, summary, wait_for
+from harness import LOGWARD, LOGWARDD, check, kill_started, start_logwardd, summary, wait_for
 
 MAGIC, ACK, MESSAGE = 0xFF0000FE, 0x40000000, 0
 
@@ -223,9 +223,7 @@ def main():
         check("after a clean stop every file is OK", rc == 0 and out["files"] and
               all(f["status"] == "ok" for f in out["files"]), json.dumps(out)[:1500])
     finally:
-        for p in started:
-            if p.poll() is None:
-                p.kill()
+        kill_started()
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
 

@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 
-from harness import started, start_logwardd, LOGWARD, LOGWARDD, check, summary, wait_for
+from harness import LOGWARD, LOGWARDD, check, kill_started, start_logwardd, summary, wait_for
 
 
 
@@ -239,9 +239,7 @@ def main():
         tamper_cases(store, key, tmp)
         crash_loop(conf, ready, store, key, int(os.environ.get("LW_CRASHES", "6")))
     finally:
-        for p in started:
-            if p.poll() is None:
-                p.kill()
+        kill_started()
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
 
