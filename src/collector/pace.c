@@ -2,15 +2,13 @@
  * pace: fewer, larger reads from busy syslog streams.
  *
  * A sender that writes one message per send() (loggen --read-file does)
- * wakes an idle collector for every few hundred bytes: the wakeups, small reads and socket-lock contention cost the
- * collector more than the messages, and slow the sender too. A stream
- * that keeps above PACE_ENTER_RATE for a window of PACE_WINDOW_US is
- * paced: its socket gets SO_RCVLOWAT = PACE_LOWAT, so the kernel signals
- * it (and wakes us) only once that much is queued, and a poll every
- * PACE_POLL_MS reads whatever lies below the mark. A message therefore
- * waits at most about PACE_POLL_MS longer. Below PACE_LEAVE_RATE over a
- * window the stream goes back to being signalled for every byte. So a
- * poll's read of a paced stream finds 1.5 KB on average at the least: with
+ * wakes an idle collector for every few hundred bytes: the wakeups, small reads and socket-lock
+ * contention cost the collector more than the messages, and slow the sender too. A stream that
+ * keeps above PACE_ENTER_RATE for a window of PACE_WINDOW_US is paced: its socket gets SO_RCVLOWAT
+ * = PACE_LOWAT, so the kernel signals it (and wakes us) only once that much is queued, and a poll
+ * every PACE_POLL_MS reads whatever lies below the mark. A message therefore waits at most about
+ * PACE_POLL_MS longer. Below PACE_LEAVE_RATE over a window the stream goes back to being signalled
+ * for every byte. So a poll's read of a paced stream finds 1.5 KB on average at the least: with
  * many paced streams the poll costs no more reads than signals would.
  *
  * Only tcp:// and tls:// syslog: no acknowledgement waits on these reads.
