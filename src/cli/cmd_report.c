@@ -16,21 +16,18 @@
 #include "base/err.h"
 #include "cli/cli.h"
 #include "search/input.h"
+#include "search/pool.h"
 #include "search/query.h"
 #include "search/report.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_STORE   "/var/log/logward"
 #define REPORT_ARGS_MAX 8192 /* argv words passed on to the selection options */
-#define REPORT_THREADS  8    /* threads reading a store's hosts, at most */
 
 struct report_run {
     struct report rep;
@@ -48,7 +45,7 @@ static void usage(FILE *f)
           "Reports on audit events as aureport(8) does. PATH is read as by `logward search`:\n"
           "a file, a directory of rotated logs (oldest first, .zst decompressed), a store\n"
           "(every HOST/audit.log*), or standard input; none on a terminal reads $LOGWARD_STORE\n"
-          "or " DEFAULT_STORE ".\n"
+          "or " SEARCH_DEFAULT_STORE ".\n"
           "\n"
           "REPORT (at most one; none is the summary, aureport --summary: counts of\n"
           "changes, logins, authentications, AVCs, failed syscalls... and of distinct\n"
@@ -191,113 +188,84 @@ static int parse_args(struct report_args *a, int argc, char **argv)
 
 /* ----------------------------------------------------------- threads */
 
-struct report_worker {
-    struct report_run run;
-    struct audit_collate *c;
-    struct audit_reader *reader;
-    const struct search_sources *src;
-    const size_t *group_start; /* source index where each group starts */
-    size_t ngroups;
-    atomic_size_t *next;
-    int status;
-};
-
-static void *report_work(void *arg)
+/* A store's hosts are read on several threads (search/pool), each counting
+ * into a report_run of its own; the hosts' parts are merged in host order. */
+static int thread_read(void *arg, const struct search_source *s, struct audit_reader *reader)
 {
-    struct report_worker *w = arg;
-    for (size_t g; (g = atomic_fetch_add(w->next, 1)) < w->ngroups;) {
-        for (size_t i = w->group_start[g]; i < w->group_start[g + 1]; i++) {
-            w->run.host = w->src->v[i].host;
-            int r = search_source_read(&w->src->v[i], w->reader);
-            if (r < 0) {
-                cli_error("report: %s: %s", w->src->v[i].path, err_str(r));
-                w->status = EXIT_TROUBLE;
-                if (r == -ENOMEM)
-                    return NULL;
-            }
-        }
-        if (audit_collate_flush(w->c) < 0) { /* the host's last events, under its name */
-            w->status = EXIT_TROUBLE;
-            return NULL;
-        }
-    }
-    return NULL;
+    struct report_run *run = arg;
+    run->host = s->host;
+    int r = search_source_read(s, reader);
+    if (r < 0)
+        cli_error("report: %s: %s", s->path, err_str(r));
+    return r;
 }
+
+static const struct search_pool_ops thread_ops = {
+    .on_event = on_event,
+    .on_bad_line = on_bad_line,
+    .read = thread_read,
+};
 
 /* Threads for a store's groups (one host each), as search has them:
  * LOGWARD_SEARCH_THREADS caps the count; 1 when a host name repeats (its
  * parts would be counted apart) or for one stream. */
-static unsigned report_threads(const struct search_sources *src, const size_t *group_start,
-                               size_t ngroups)
+static unsigned report_threads(const struct search_pool *pool)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *env = getenv("LOGWARD_SEARCH_THREADS");
-    long n = env ? strtol(env, NULL, 10) : cores;
-    n = n > REPORT_THREADS ? REPORT_THREADS : n;
-    n = n > (long)ngroups ? (long)ngroups : n;
-    for (size_t g = 0; n > 1 && g < ngroups; g++) {
-        const char *h = src->v[group_start[g]].host;
+    unsigned n = search_pool_threads(pool);
+    const struct search_sources *src = &pool->src;
+    for (size_t g = 0; n > 1 && g < pool->ngroups; g++) {
+        const char *h = src->v[pool->group_start[g]].host;
         for (size_t k = 0; h && k < g; k++) {
-            const char *o = src->v[group_start[k]].host;
+            const char *o = src->v[pool->group_start[k]].host;
             if (!o || !strcmp(o, h))
                 return 1;
         }
         if (!h)
             return 1;
     }
-    return n < 2 ? 1 : (unsigned)n;
+    return n;
 }
 
-/* The part of host h in one of the workers' reports, or NULL. */
-static struct report_part *worker_part(struct report_worker *w, unsigned n, const char *h)
+/* The part of host h in one of the threads' reports, or NULL. */
+static struct report_part *thread_part(struct report_run *runs, unsigned n, const char *h)
 {
     for (unsigned k = 0; k < n; k++)
-        for (size_t i = 0; i < w[k].run.rep.nhosts; i++)
-            if (!strncmp(w[k].run.rep.hosts[i].host, h, REPORT_HOST_MAX - 1))
-                return &w[k].run.rep.hosts[i];
+        for (size_t i = 0; i < runs[k].rep.nhosts; i++)
+            if (!strncmp(runs[k].rep.hosts[i].host, h, REPORT_HOST_MAX - 1))
+                return &runs[k].rep.hosts[i];
     return NULL;
 }
 
-/* Reads the groups on n threads into run's report. Returns an exit status. */
+/* Reads the pool's groups on n threads into run's report. Returns an exit status. */
 static int read_threaded(struct report_run *run, const struct search_options *o,
-                         const struct search_sources *src, const size_t *group_start,
-                         size_t ngroups, unsigned n)
+                         struct search_pool *pool, unsigned n)
 {
-    struct report_worker w[REPORT_THREADS];
-    pthread_t tid[REPORT_THREADS];
-    atomic_size_t next = 0;
+    struct report_run runs[SEARCH_POOL_THREADS];
+    void *state[SEARCH_POOL_THREADS];
     int status = EXIT_OK;
-    unsigned started = 0;
-    memset(w, 0, sizeof(w));
+    memset(runs, 0, sizeof(runs));
     for (unsigned k = 0; k < n; k++) {
-        struct report_worker *x = &w[k];
-        x->run.quiet = run->quiet;
-        report_init(&x->run.rep, run->rep.kind, run->rep.only);
-        x->run.rep.names = run->rep.names;
-        x->run.matcher = search_matcher_new(&o->q);
-        x->c = audit_collate_new(NULL, on_event, &x->run);
-        x->reader = x->c ? audit_reader_new(x->c, on_bad_line, &x->run) : NULL;
-        x->src = src, x->group_start = group_start, x->ngroups = ngroups, x->next = &next;
-        if (!x->run.matcher || !x->reader) {
+        struct report_run *x = &runs[k];
+        state[k] = x;
+        x->quiet = run->quiet;
+        report_init(&x->rep, run->rep.kind, run->rep.only);
+        x->rep.names = run->rep.names;
+        x->matcher = search_matcher_new(&o->q);
+        if (!x->matcher) {
             cli_error("report: out of memory");
             status = EXIT_TROUBLE;
             break;
         }
     }
-    for (unsigned k = 0; status == EXIT_OK && k < n; k++, started++)
-        if (pthread_create(&tid[k], NULL, report_work, &w[k]) != 0) {
-            cli_error("report: cannot start a thread");
-            status = EXIT_TROUBLE;
-            break;
-        }
-    for (unsigned k = 0; k < started; k++)
-        pthread_join(tid[k], NULL);
-    for (unsigned k = 0; k < n; k++) {
-        status = w[k].status != EXIT_OK ? w[k].status : status;
-        run->selected += w[k].run.selected;
-    }
-    for (size_t g = 0; g < ngroups; g++) { /* in host order: as one thread counts */
-        struct report_part *p = worker_part(w, n, src->v[group_start[g]].host);
+    int r = status == EXIT_OK ? search_pool_run(pool, &thread_ops, state, n) : 0;
+    if (r < 0)
+        cli_error(r == -ENOMEM ? "report: out of memory" : "report: cannot start a thread");
+    status = r != 0 ? EXIT_TROUBLE : status;
+    for (unsigned k = 0; k < n; k++)
+        run->selected += runs[k].selected;
+    const struct search_sources *src = &pool->src;
+    for (size_t g = 0; g < pool->ngroups; g++) { /* in host order: as one thread counts */
+        struct report_part *p = thread_part(runs, n, src->v[pool->group_start[g]].host);
         if (p && report_merge_host(&run->rep, p) < 0) {
             cli_error("report: out of memory");
             status = EXIT_TROUBLE;
@@ -305,58 +273,43 @@ static int read_threaded(struct report_run *run, const struct search_options *o,
         }
     }
     for (unsigned k = 0; k < n; k++) {
-        audit_reader_free(w[k].reader);
-        audit_collate_free(w[k].c);
-        search_matcher_free(w[k].run.matcher);
-        report_free(&w[k].run.rep);
+        search_matcher_free(runs[k].matcher);
+        report_free(&runs[k].rep);
     }
     return status;
+}
+
+static void on_bad_path(void *arg, const char *path, int code)
+{
+    (void)arg;
+    cli_error("report: %s: %s", path, err_str(code));
 }
 
 static int read_all(struct report_run *run, struct search_options *o, struct audit_reader *reader,
                     struct audit_collate *c)
 {
-    const char *fallback = getenv("LOGWARD_STORE");
-    const char *none[] = {isatty(STDIN_FILENO) ? (fallback ? fallback : DEFAULT_STORE) : "-"};
-    const char *const *paths = o->npaths ? o->paths : none;
-    unsigned npaths = o->npaths ? o->npaths : 1;
-    struct search_sources src;
-    int status = EXIT_OK;
-    search_sources_init(&src);
-    for (unsigned i = 0; i < npaths; i++) {
-        int r = search_sources_add(&src, paths[i], &o->q);
-        if (r < 0) {
-            cli_error("report: %s: %s", paths[i], err_str(r));
-            status = EXIT_TROUBLE;
-        }
-    }
-    size_t ngroups = 0, *group_start = malloc((src.n + 1) * sizeof(*group_start));
-    for (size_t i = 0; group_start && i < src.n; i++)
-        if (i == 0 || src.v[i].group != src.v[i - 1].group)
-            group_start[ngroups++] = i;
-    unsigned n = group_start && !(src.n && !strcmp(src.v[0].path, "-"))
-                     ? report_threads(&src, group_start, ngroups)
-                     : 1;
+    struct search_pool pool;
+    int status = search_pool_open(&pool, o, false, on_bad_path, NULL) ? EXIT_TROUBLE : EXIT_OK;
+    unsigned n = report_threads(&pool);
     if (n > 1) {
-        group_start[ngroups] = src.n;
-        int st = read_threaded(run, o, &src, group_start, ngroups, n);
-        free(group_start);
-        search_sources_free(&src);
+        int st = read_threaded(run, o, &pool, n);
+        search_pool_free(&pool);
         return st != EXIT_OK ? st : status;
     }
-    free(group_start);
-    bool progress = isatty(STDERR_FILENO) && src.n > 1;
-    for (size_t i = 0; i < src.n; i++) {
+    const struct search_sources *src = &pool.src;
+    bool progress = isatty(STDERR_FILENO) && src->n > 1;
+    for (size_t i = 0; i < src->n; i++) {
+        const struct search_source *s = &src->v[i];
         int r = 0;
         if (progress) /* on a terminal only */
-            fprintf(stderr, "\rreport: file %zu of %zu\033[K", i + 1, src.n);
-        if (i && src.v[i].group != src.v[i - 1].group)
+            fprintf(stderr, "\rreport: file %zu of %zu\033[K", i + 1, src->n);
+        if (i && s->group != s[-1].group)
             r = audit_collate_flush(c); /* the previous host's events, under its name */
-        run->host = src.v[i].host;
+        run->host = s->host;
         if (r == 0)
-            r = search_source_read(&src.v[i], reader);
+            r = search_source_read(s, reader);
         if (r < 0) {
-            cli_error("report: %s: %s", src.v[i].path, err_str(r));
+            cli_error("report: %s: %s", s->path, err_str(r));
             status = EXIT_TROUBLE;
             if (r == -ENOMEM)
                 break;
@@ -366,7 +319,7 @@ static int read_all(struct report_run *run, struct search_options *o, struct aud
         fputs("\r\033[K", stderr);
     if (audit_collate_flush(c) < 0)
         status = EXIT_TROUBLE;
-    search_sources_free(&src);
+    search_pool_free(&pool);
     return status;
 }
 

@@ -22,12 +22,11 @@
 #include "search/input.h"
 #include "search/lines.h"
 #include "search/order.h"
+#include "search/pool.h"
 #include "search/query.h"
 #include "search/timewords.h"
 
 #include <dirent.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,8 +35,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define DEFAULT_STORE "/var/log/logward"
 
 struct search_run {
     struct search_options *o;
@@ -68,7 +65,7 @@ static void usage(FILE *f)
           "... audit.log; .zst files are decompressed), or a store written by logwardd\n"
           "(every HOST/audit.log*; -n NODE reads only those hosts). '-' or no PATH with\n"
           "standard input not a terminal reads standard input; otherwise the store at\n"
-          "$LOGWARD_STORE or " DEFAULT_STORE " is searched.\n"
+          "$LOGWARD_STORE or " SEARCH_DEFAULT_STORE " is searched.\n"
           "\n"
           "search options:\n"
           "  -k,  --key KEY            the rule key (key=) holds KEY\n"
@@ -295,6 +292,12 @@ static void print_stats(const struct search_run *run, const struct audit_reader_
 #undef STATS_ARGS
 }
 
+static void on_bad_path(void *arg, const char *path, int code)
+{
+    (void)arg;
+    cli_error("search: %s: %s", path, err_str(code));
+}
+
 /* --program/--grep: stored syslog lines instead of audit events. */
 static int run_lines(struct search_options *o)
 {
@@ -311,27 +314,16 @@ static int run_lines(struct search_options *o)
         cli_error("search: %s", err);
         return EXIT_TROUBLE;
     }
-    const char *fallback = getenv("LOGWARD_STORE");
-    const char *none[] = {isatty(STDIN_FILENO) ? (fallback ? fallback : DEFAULT_STORE) : "-"};
-    const char *const *paths = o->npaths ? o->paths : none;
-    unsigned npaths = o->npaths ? o->npaths : 1;
-    struct search_sources src;
-    int status = EXIT_OK;
-    search_sources_init(&src);
-    for (unsigned i = 0; i < npaths; i++) {
-        int r = search_sources_add_syslog(&src, paths[i], q, o->programs, o->nprograms);
-        if (r < 0) {
-            cli_error("search: %s: %s", paths[i], err_str(r));
-            status = EXIT_TROUBLE;
-        }
-    }
-    bool progress = isatty(STDERR_FILENO) && src.n > 1;
-    for (size_t i = 0; i < src.n; i++) {
+    struct search_pool pool;
+    int status = search_pool_open(&pool, o, true, on_bad_path, NULL) ? EXIT_TROUBLE : EXIT_OK;
+    const struct search_sources *src = &pool.src;
+    bool progress = isatty(STDERR_FILENO) && src->n > 1;
+    for (size_t i = 0; i < src->n; i++) {
         if (progress)
-            fprintf(stderr, "\rsearch: file %zu of %zu\033[K", i + 1, src.n);
-        int r = search_lines_read(l, src.v[i].path, src.v[i].host);
+            fprintf(stderr, "\rsearch: file %zu of %zu\033[K", i + 1, src->n);
+        int r = search_lines_read(l, src->v[i].path, src->v[i].host);
         if (r < 0) {
-            cli_error("search: %s: %s", src.v[i].path, err_str(r));
+            cli_error("search: %s: %s", src->v[i].path, err_str(r));
             status = EXIT_TROUBLE;
             if (r == -ENOMEM || r == -EPIPE)
                 break;
@@ -352,166 +344,108 @@ static int run_lines(struct search_options *o)
         fputs("<no matches>\n", stderr);
         status = EXIT_NEGATIVE;
     }
-    search_sources_free(&src);
+    search_pool_free(&pool);
     search_lines_free(l);
     return status;
 }
 
 /* ----------------------------------------------------------- threads */
 
-/* A store's hosts are read on SEARCH_THREADS threads at most (one host at a
- * time each, as its own stream); each thread orders its results in its
- * share of the memory bound (search/order, spilling sorted runs), and all
- * are merged by time at the end, so the output is what one thread prints. */
-#define SEARCH_THREADS 8
+/* A store's hosts are read on SEARCH_POOL_THREADS threads at most
+ * (search/pool: one host at a time each, as its own stream, with a
+ * search_run of its own); each thread orders its results in its share of
+ * the memory bound (search/order, spilling sorted runs), and all are merged
+ * by time at the end, so the output is what one thread prints. */
+static int thread_read(void *arg, const struct search_source *s, struct audit_reader *reader)
+{
+    struct search_run *run = arg;
+    const struct search_options *o = run->o;
+    run->group = s->group;
+    int r = o->no_index ? search_source_read(s, reader)
+                        : search_index_feed(s->path, &o->q, reader, &run->ix, &run->drop);
+    if (r < 0 && !run->order_error)
+        cli_error("search: %s: %s", s->path, err_str(r));
+    return r < 0 && run->order_error ? -ECANCELED : r; /* said once, by on_event */
+}
 
-struct worker {
-    struct search_run run;
-    struct audit_collate *c;
-    struct audit_reader *reader;
-    const struct search_sources *src;
-    const size_t *group_start; /* source index where each group starts */
-    size_t ngroups;
-    atomic_size_t *next;
-    int status;
+static const struct search_pool_ops thread_ops = {
+    .on_event = on_event,
+    .on_bad_line = on_bad_line,
+    .read = thread_read,
+    .thread_end = search_format_thread_end, /* this thread's field array */
 };
 
-static void work(struct worker *w);
-
-static void *worker_main(void *arg)
+static void add_stats(struct search_matcher_stats *ms, struct search_index_stats *ix,
+                      const struct search_run *run)
 {
-    work(arg);
-    search_format_thread_end(); /* this thread's field array */
-    return NULL;
-}
-
-static void work(struct worker *w)
-{
-    const struct search_options *o = w->run.o;
-    for (size_t g; (g = atomic_fetch_add(w->next, 1)) < w->ngroups;) {
-        for (size_t i = w->group_start[g]; i < w->group_start[g + 1]; i++) {
-            const struct search_source *s = &w->src->v[i];
-            w->run.group = s->group;
-            int r = o->no_index
-                        ? search_source_read(s, w->reader)
-                        : search_index_feed(s->path, &o->q, w->reader, &w->run.ix, &w->run.drop);
-            if (r < 0) {
-                if (!w->run.order_error)
-                    cli_error("search: %s: %s", s->path, err_str(r));
-                w->status = EXIT_TROUBLE;
-                if (r == -ENOMEM || w->run.order_error)
-                    return;
-            }
-        }
-        if (audit_collate_flush(w->c) < 0) {
-            w->status = EXIT_TROUBLE;
-            return;
-        }
-    }
-    return;
-}
-
-static void add_stats(struct audit_reader_stats *rs, struct audit_collate_stats *cs,
-                      struct search_matcher_stats *ms, struct search_index_stats *ix,
-                      const struct worker *w)
-{
-    const struct audit_reader_stats *r = audit_reader_stats(w->reader);
-    const struct audit_collate_stats *c = audit_collate_stats(w->c);
-    const struct search_matcher_stats *m = search_matcher_stats(w->run.matcher);
-    rs->bytes += r->bytes, rs->records += r->records, rs->not_audit += r->not_audit;
-    rs->malformed += r->malformed;
-    cs->events += c->events, cs->late_records += c->late_records;
+    const struct search_matcher_stats *m = search_matcher_stats(run->matcher);
     ms->tested += m->tested, ms->matched += m->matched;
-    const struct search_index_stats *x = &w->run.ix;
+    const struct search_index_stats *x = &run->ix;
     ix->files_indexed += x->files_indexed, ix->files_plain += x->files_plain;
     ix->files_stale += x->files_stale, ix->files_grown += x->files_grown;
     ix->blocks += x->blocks, ix->blocks_skipped += x->blocks_skipped;
     ix->blocks_scanned += x->blocks_scanned, ix->bytes_skipped += x->bytes_skipped;
 }
 
-static void free_worker(struct worker *w)
+static void free_run(struct search_run *run)
 {
-    audit_reader_free(w->reader);
-    audit_collate_free(w->c);
-    audit_normalizer_free(w->run.norm);
-    search_matcher_free(w->run.matcher);
-    search_order_free(w->run.order);
-    search_drop_free(&w->run.drop);
-    buf_free(&w->run.out);
+    audit_normalizer_free(run->norm);
+    search_matcher_free(run->matcher);
+    search_order_free(run->order);
+    search_drop_free(&run->drop);
+    buf_free(&run->out);
 }
 
-/* Reads src on n threads, writes the ordered results through main_run, and
- * sums the counters. Returns an exit status. */
-static int search_threaded(struct search_run *main_run, const struct search_sources *src,
-                           const size_t *group_start, size_t ngroups, unsigned n,
+/* Reads the pool's groups on n threads, writes the ordered results through
+ * main_run, and sums the counters. Returns an exit status. */
+static int search_threaded(struct search_run *main_run, struct search_pool *pool, unsigned n,
                            const struct audit_normalize_options *nopt)
 {
-    struct worker w[SEARCH_THREADS];
-    pthread_t tid[SEARCH_THREADS];
-    atomic_size_t next = 0;
+    struct search_run runs[SEARCH_POOL_THREADS];
+    void *state[SEARCH_POOL_THREADS];
     int status = EXIT_OK;
-    unsigned started = 0;
-    memset(w, 0, sizeof(w));
+    memset(runs, 0, sizeof(runs));
     for (unsigned k = 0; k < n; k++) {
-        struct worker *x = &w[k];
-        x->run.o = main_run->o;
-        buf_init(&x->run.out, 0);
+        struct search_run *x = &runs[k];
+        state[k] = x;
+        x->o = main_run->o;
+        buf_init(&x->out, 0);
         /* the memory bound is shared: each thread orders its part of it */
-        x->run.order = search_order_new(order_events(n), SEARCH_ORDER_BYTES / n);
-        x->run.matcher = search_matcher_new(&main_run->o->q);
-        x->run.norm = audit_normalizer_new(nopt);
-        x->c = audit_collate_new(NULL, on_event, &x->run);
-        x->reader = x->c ? audit_reader_new(x->c, on_bad_line, &x->run) : NULL;
-        x->src = src, x->group_start = group_start, x->ngroups = ngroups, x->next = &next;
-        if (!x->run.order || !x->run.matcher || !x->run.norm || !x->reader) {
+        x->order = search_order_new(order_events(n), SEARCH_ORDER_BYTES / n);
+        x->matcher = search_matcher_new(&main_run->o->q);
+        x->norm = audit_normalizer_new(nopt);
+        if (!x->order || !x->matcher || !x->norm) {
             status = EXIT_TROUBLE;
             break;
         }
     }
-    for (unsigned k = 0; status == EXIT_OK && k < n; k++, started++)
-        if (pthread_create(&tid[k], NULL, worker_main, &w[k]) != 0) {
-            status = EXIT_TROUBLE;
-            break;
-        }
-    for (unsigned k = 0; k < started; k++)
-        pthread_join(tid[k], NULL);
-    struct search_order *orders[SEARCH_THREADS];
+    if (status == EXIT_OK && search_pool_run(pool, &thread_ops, state, n) != 0)
+        status = EXIT_TROUBLE; /* a source, a host's end or a thread failed */
+    struct search_order *orders[SEARCH_POOL_THREADS];
     for (unsigned k = 0; k < n; k++) {
-        if (w[k].status != EXIT_OK)
-            status = w[k].status;
-        orders[k] = w[k].run.order;
-        main_run->matched += w[k].run.matched;
-        main_run->order_error =
-            main_run->order_error ? main_run->order_error : w[k].run.order_error;
+        orders[k] = runs[k].order;
+        main_run->matched += runs[k].matched;
+        main_run->order_error = main_run->order_error ? main_run->order_error : runs[k].order_error;
     }
     /* what was found, even past an error reading an input (not past one keeping results) */
     if ((status == EXIT_OK || main_run->matched) && !main_run->order_error)
         write_ordered(main_run, orders, n);
-    struct audit_reader_stats rs = {0};
-    struct audit_collate_stats cs = {0};
     struct search_matcher_stats ms = {0};
     for (unsigned k = 0; k < n; k++) {
-        if (w[k].reader)
-            add_stats(&rs, &cs, &ms, &main_run->ix, &w[k]);
-        free_worker(&w[k]);
+        if (runs[k].matcher)
+            add_stats(&ms, &main_run->ix, &runs[k]);
+        free_run(&runs[k]);
     }
     if (main_run->o->stats)
-        print_stats(main_run, &rs, &cs, &ms);
+        print_stats(main_run, &pool->reader_stats, &pool->collate_stats, &ms);
     return status;
 }
 
-/* How many threads: one per store host up to the cores (and the bound);
- * 1 for a single stream, -l, or LOGWARD_SEARCH_THREADS=1. */
-static unsigned thread_count(const struct search_options *o, size_t ngroups)
+/* How many threads (search/pool): one per store host up to the cores and
+ * the bound; 1 for a single stream, -l, or LOGWARD_SEARCH_THREADS=1. */
+static unsigned thread_count(const struct search_options *o, const struct search_pool *pool)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *env = getenv("LOGWARD_SEARCH_THREADS");
-    long n = env ? strtol(env, NULL, 10) : cores;
-    if (n > SEARCH_THREADS)
-        n = SEARCH_THREADS;
-    if (n > (long)ngroups)
-        n = (long)ngroups;
-    return o->line_buffered || n < 2 ? 1 : (unsigned)n;
+    return o->line_buffered ? 1 : search_pool_threads(pool);
 }
 
 static int run_search(struct search_options *o)
@@ -534,54 +468,38 @@ static int run_search(struct search_options *o)
         status = EXIT_TROUBLE;
         goto done;
     }
-    const char *fallback = getenv("LOGWARD_STORE");
-    const char *none[] = {isatty(STDIN_FILENO) ? (fallback ? fallback : DEFAULT_STORE) : "-"};
-    const char *const *paths = o->npaths ? o->paths : none;
-    unsigned npaths = o->npaths ? o->npaths : 1;
-    struct search_sources src;
-    search_sources_init(&src);
-    for (unsigned i = 0; i < npaths; i++) {
-        int r = search_sources_add(&src, paths[i], &o->q);
-        if (r < 0) {
-            cli_error("search: %s: %s", paths[i], err_str(r));
-            status = EXIT_TROUBLE;
-        }
-    }
+    struct search_pool pool;
+    if (search_pool_open(&pool, o, false, on_bad_path, NULL) > 0)
+        status = EXIT_TROUBLE;
     if (o->format == SEARCH_FORMAT_CSV)
         write_all(&run, SEARCH_CSV_HEADER, strlen(SEARCH_CSV_HEADER));
-    size_t ngroups = 0, *group_start = malloc((src.n + 1) * sizeof(*group_start));
-    for (size_t i = 0; group_start && i < src.n; i++)
-        if (i == 0 || src.v[i].group != src.v[i - 1].group)
-            group_start[ngroups++] = i;
-    unsigned nthreads =
-        group_start && !(src.n && !strcmp(src.v[0].path, "-")) ? thread_count(o, ngroups) : 1;
+    unsigned nthreads = thread_count(o, &pool);
     if (nthreads > 1) {
-        group_start[ngroups] = src.n;
-        int st = search_threaded(&run, &src, group_start, ngroups, nthreads, &nopt);
+        int st = search_threaded(&run, &pool, nthreads, &nopt);
         status = st != EXIT_OK ? st : status;
-        free(group_start);
-        search_sources_free(&src);
+        search_pool_free(&pool);
         goto finish;
     }
-    free(group_start);
-    bool progress = isatty(STDERR_FILENO) && src.n > 1;
-    for (size_t i = 0; i < src.n && !run.write_error; i++) {
-        if (i && src.v[i].group != src.v[i - 1].group && audit_collate_flush(c) < 0)
+    const struct search_sources *src = &pool.src;
+    bool progress = isatty(STDERR_FILENO) && src->n > 1;
+    for (size_t i = 0; i < src->n && !run.write_error; i++) {
+        const struct search_source *s = &src->v[i];
+        if (i && s->group != s[-1].group && audit_collate_flush(c) < 0)
             break;    /* records never span a store's hosts */
         if (progress) /* on a terminal only: file i of n, matched so far */
-            fprintf(stderr, "\rsearch: file %zu of %zu, %llu matched\033[K", i + 1, src.n,
+            fprintf(stderr, "\rsearch: file %zu of %zu, %llu matched\033[K", i + 1, src->n,
                     (unsigned long long)run.matched);
-        run.group = src.v[i].group;
-        int r = o->no_index || !strcmp(src.v[i].path, "-")
-                    ? search_source_read(&src.v[i], reader)
-                    : search_index_feed(src.v[i].path, &o->q, reader, &run.ix, &run.drop);
+        run.group = s->group;
+        int r = o->no_index || !strcmp(s->path, "-")
+                    ? search_source_read(s, reader)
+                    : search_index_feed(s->path, &o->q, reader, &run.ix, &run.drop);
         if (r == -ENOMEM) {
             cli_error("search: out of memory");
             status = EXIT_TROUBLE;
             break;
         }
         if (r < 0 && r != run.write_error && !run.order_error)
-            cli_error("search: %s: %s", src.v[i].path, err_str(r));
+            cli_error("search: %s: %s", s->path, err_str(r));
         if (r < 0 && r != run.write_error)
             status = EXIT_TROUBLE;
         if (run.order_error)
@@ -589,7 +507,7 @@ static int run_search(struct search_options *o)
     }
     if (progress)
         fputs("\r\033[K", stderr);
-    search_sources_free(&src);
+    search_pool_free(&pool);
     if (!run.write_error && !run.order_error && audit_collate_flush(c) < 0 && !run.write_error)
         status = EXIT_TROUBLE;
     if (!run.order_error) /* else the results are not all there to be ordered */
