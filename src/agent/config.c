@@ -194,3 +194,8 @@ void agent_config_print_keys(FILE *f)
 {
     conf_key_print(f, settings, NSETTINGS);
 }
+
+int agent_config_options(struct conf_key_options *o, const struct option *fixed, int val)
+{
+    return conf_key_options_build(o, fixed, settings, NSETTINGS, val);
+}

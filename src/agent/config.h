@@ -9,6 +9,7 @@
 #ifndef LW_AGENT_CONFIG_H
 #define LW_AGENT_CONFIG_H
 
+#include "base/conf_key.h"
 #include "agent/collector_url.h"
 #include "agent/queue.h"
 
@@ -70,5 +71,9 @@ void agent_config_free(struct agent_config *cfg);
 
 /* The list of settings with their help, for --help and docs. */
 void agent_config_print_keys(FILE *f);
+
+/* getopt_long's table: fixed, then every setting as --key-name (val).
+ * Returns 0 or -ENOSPC (conf_key_options_build). */
+int agent_config_options(struct conf_key_options *o, const struct option *fixed, int val);
 
 #endif

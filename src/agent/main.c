@@ -59,24 +59,12 @@ static void usage(FILE *f)
 
 enum { OPT_SETTING = 256, OPT_CHECK, OPT_STATUS };
 
-static const struct option options[] = {
+/* The program's own options; every setting is added as --key-name by
+ * config's table (conf_key_options), so none can be left out. */
+static const struct option fixed_options[] = {
     {"config", required_argument, NULL, 'c'},
     {"state", required_argument, NULL, OPT_SETTING},
-    {"input", required_argument, NULL, OPT_SETTING},
     {"collector", required_argument, NULL, OPT_SETTING},
-    {"tls-cert", required_argument, NULL, OPT_SETTING},
-    {"tls-key", required_argument, NULL, OPT_SETTING},
-    {"tls-ca", required_argument, NULL, OPT_SETTING},
-    {"collector-name", required_argument, NULL, OPT_SETTING},
-    {"queue-max", required_argument, NULL, OPT_SETTING},
-    {"queue-full", required_argument, NULL, OPT_SETTING},
-    {"queue-fsync", required_argument, NULL, OPT_SETTING},
-    {"queue-fsync-ms", required_argument, NULL, OPT_SETTING},
-    {"queue-segment", required_argument, NULL, OPT_SETTING},
-    {"backoff-max", required_argument, NULL, OPT_SETTING},
-    {"failback", required_argument, NULL, OPT_SETTING},
-    {"name", required_argument, NULL, OPT_SETTING},
-    {"status-interval", required_argument, NULL, OPT_SETTING},
     {"foreground", no_argument, NULL, 'f'},
     {"check-config", no_argument, NULL, OPT_CHECK},
     {"status", no_argument, NULL, OPT_STATUS},
@@ -84,6 +72,8 @@ static const struct option options[] = {
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+static struct conf_key_options built_options;
+static const struct option *const options = built_options.opts;
 #define SHORT_OPTIONS "c:fhV"
 
 struct cli {
@@ -192,6 +182,11 @@ static int rebuild(void *arg, struct agent_config *out, char *err, size_t cap)
 
 int main(int argc, char **argv)
 {
+    if (agent_config_options(&built_options, fixed_options, OPT_SETTING) < 0) {
+        fputs("logward-agent: the settings do not fit the option table (CONF_KEY_OPTIONS_MAX)\n",
+              stderr);
+        return EXIT_TROUBLE;
+    }
     struct cli c = {.argc = argc, .argv = argv};
     if (first_pass(&c))
         return EXIT_OK;

@@ -11,6 +11,7 @@
 #ifndef LW_BASE_CONF_KEY_H
 #define LW_BASE_CONF_KEY_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,5 +95,25 @@ int conf_key_table_check(const struct conf_key *keys, size_t n, const char **bad
 
 /* "  key ARG", then the help wrapped under it, for every row: --help. */
 void conf_key_print(FILE *f, const struct conf_key *keys, size_t n);
+
+#define CONF_KEY_OPTIONS_MAX     96 /* entries of a program's getopt_long table */
+#define CONF_KEY_OPTION_NAME_MAX 32 /* bytes of a key's option name, NUL included */
+
+/* getopt_long's table for a program whose settings are a conf_key table,
+ * so that every key is an option and none can be forgotten. */
+struct conf_key_options {
+    struct option opts[CONF_KEY_OPTIONS_MAX + 1]; /* ended by a zeroed entry */
+    char names[CONF_KEY_OPTIONS_MAX][CONF_KEY_OPTION_NAME_MAX];
+};
+
+/*
+ * Fills o->opts: first the program's own entries `fixed` (up to its zeroed
+ * end, kept as they are: options with short forms, --help...), then one
+ * per row of keys[0..n) whose option is not already among them, spelled
+ * as the key with '-' for '_', taking an argument, with val. Returns 0, or
+ * -ENOSPC (more than CONF_KEY_OPTIONS_MAX entries, or a key too long).
+ */
+int conf_key_options_build(struct conf_key_options *o, const struct option *fixed,
+                           const struct conf_key *keys, size_t n, int val);
 
 #endif

@@ -281,3 +281,8 @@ void config_print_keys(FILE *f)
 {
     conf_key_print(f, settings, NSETTINGS);
 }
+
+int config_options(struct conf_key_options *o, const struct option *fixed, int val)
+{
+    return conf_key_options_build(o, fixed, settings, NSETTINGS, val);
+}

@@ -8,6 +8,7 @@
 #ifndef LW_COLLECTOR_CONFIG_H
 #define LW_COLLECTOR_CONFIG_H
 
+#include "base/conf_key.h"
 #include "collector/collector.h"
 
 #include <stdbool.h>
@@ -45,5 +46,9 @@ void config_free(struct collector_config *cfg);
 
 /* The man-page-style list of settings, for --help and docs. */
 void config_print_keys(FILE *f);
+
+/* getopt_long's table: fixed, then every setting as --key-name (val).
+ * Returns 0 or -ENOSPC (conf_key_options_build). */
+int config_options(struct conf_key_options *o, const struct option *fixed, int val);
 
 #endif

@@ -87,36 +87,21 @@ static int print_status(const char *store)
 
 enum { OPT_SETTING = 256, OPT_CHECK, OPT_STATUS };
 
-static const struct option options[] = {
+/* The program's own options; every setting is added as --key-name by
+ * config's table (conf_key_options), so none can be left out. */
+static const struct option fixed_options[] = {
     {"config", required_argument, NULL, 'c'},
     {"store", required_argument, NULL, 's'},
     {"listen", required_argument, NULL, 'l'},
     {"user", required_argument, NULL, 'u'},
-    {"group", required_argument, NULL, OPT_SETTING},
-    {"host-from", required_argument, NULL, OPT_SETTING},
-    {"max-conns", required_argument, NULL, OPT_SETTING},
-    {"fsync", required_argument, NULL, OPT_SETTING},
-    {"audit-regroup", required_argument, NULL, OPT_SETTING},
-    {"audit-idle-ms", required_argument, NULL, OPT_SETTING},
-    {"max-log-file", required_argument, NULL, OPT_SETTING},
-    {"num-logs", required_argument, NULL, OPT_SETTING},
-    {"path-template", required_argument, NULL, OPT_SETTING},
-    {"max-open-files", required_argument, NULL, OPT_SETTING},
-    {"max-age", required_argument, NULL, OPT_SETTING},
-    {"max-total-size", required_argument, NULL, OPT_SETTING},
-    {"space-left", required_argument, NULL, OPT_SETTING},
-    {"admin-space-left", required_argument, NULL, OPT_SETTING},
-    {"compress", required_argument, NULL, OPT_SETTING},
-    {"tls-cert", required_argument, NULL, OPT_SETTING},
-    {"tls-key", required_argument, NULL, OPT_SETTING},
-    {"tls-ca", required_argument, NULL, OPT_SETTING},
-    {"ready-file", required_argument, NULL, OPT_SETTING},
     {"foreground", no_argument, NULL, 'f'},
     {"check-config", no_argument, NULL, OPT_CHECK},
     {"status", no_argument, NULL, OPT_STATUS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+static struct conf_key_options built_options;
+static const struct option *const options = built_options.opts;
 #define SHORT_OPTIONS "c:s:l:u:fh"
 
 /* First pass: only --config, --help and whether the command line names a
@@ -195,6 +180,11 @@ static int apply_options(int argc, char **argv, struct collector_config *cfg, bo
 
 int main(int argc, char **argv)
 {
+    if (config_options(&built_options, fixed_options, OPT_SETTING) < 0) {
+        fputs("logwardd: the settings do not fit the option table (CONF_KEY_OPTIONS_MAX)\n",
+              stderr);
+        return EXIT_TROUBLE;
+    }
     const char *config = NULL;
     bool explicit = false, check_only = false, status = false;
     if (first_pass(argc, argv, &config, &explicit))

@@ -4,7 +4,7 @@
  * trailing garbage, signs and blanks, units and every field width; sizes
  * with K/M/G; words and on/off; borrowed and copied strings with their
  * bounds; a custom row; unknown keys; the table's own check; a file
- * loaded through the table; --help text.
+ * loaded through the table; --help text; getopt's table made from it.
  * Every refusal must leave the field as it was.
  */
 #include "base/conf_key.h"
@@ -411,6 +411,43 @@ static void test_print(void)
     free(out);
 }
 
+/* Every key becomes --key-name (with '-' for '_') after the fixed
+ * options, a key the fixed ones already name is not added twice, and a
+ * table past CONF_KEY_OPTIONS_MAX is refused, not cut. */
+static void test_options(void)
+{
+    static struct conf_key_options o;
+    const struct option fixed[] = {{"help", no_argument, NULL, 'h'},
+                                   {"path", required_argument, NULL, 'p'},
+                                   {NULL, 0, NULL, 0}};
+    CHECK_INT(conf_key_options_build(&o, fixed, keys, NKEYS, 300), 0);
+    size_t n = 0;
+    while (o.opts[n].name)
+        n++;
+    CHECK_INT(n, NKEYS + 1); /* help, path, then every key but path */
+    CHECK_STR(o.opts[0].name, "help");
+    CHECK_INT(o.opts[1].val, 'p');
+    bool plain = false;
+    for (size_t i = 2; i < n; i++) {
+        CHECK_INT(o.opts[i].has_arg, required_argument);
+        CHECK_INT(o.opts[i].val, 300);
+        CHECK(strcmp(o.opts[i].name, "path") != 0);
+        CHECK(strchr(o.opts[i].name, '_') == NULL);
+        plain |= !strcmp(o.opts[i].name, "bytes-plain");
+    }
+    CHECK(plain);
+    static struct conf_key many[CONF_KEY_OPTIONS_MAX];
+    static char names[CONF_KEY_OPTIONS_MAX][8];
+    for (size_t i = 0; i < CONF_KEY_OPTIONS_MAX; i++) {
+        snprintf(names[i], sizeof(names[i]), "k%zu", i);
+        many[i] = (struct conf_key){.key = names[i], .kind = CONF_KEY_BOOL};
+    }
+    CHECK_INT(conf_key_options_build(&o, fixed + 2, many, CONF_KEY_OPTIONS_MAX, 1), 0);
+    CHECK_INT(conf_key_options_build(&o, fixed, many, CONF_KEY_OPTIONS_MAX, 1), -ENOSPC);
+    struct conf_key long_key = {.key = "a_key_name_of_thirty_two_bytes__", .kind = CONF_KEY_BOOL};
+    CHECK_INT(conf_key_options_build(&o, fixed, &long_key, 1, 1), -ENOSPC);
+}
+
 int main(void)
 {
     test_accepted();
@@ -422,5 +459,6 @@ int main(void)
     test_table_check();
     test_load();
     test_print();
+    test_options();
     return check_status();
 }
