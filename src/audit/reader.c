@@ -112,7 +112,9 @@ static int drain(struct audit_reader *r)
         p = nl + 1;
     }
     size_t used = (size_t)(p - r->pending), tail = r->len - used;
-    if (tail > AUDIT_RECORD_MAX_LINE && !r->skipping) {
+    /* After a callback's error the tail holds the complete lines not yet
+     * read, not one over-long line. */
+    if (ret == 0 && tail > AUDIT_RECORD_MAX_LINE && !r->skipping) {
         r->stats.lines++;
         r->stats.malformed++;
         report(r, r->offset + used + AUDIT_RECORD_MAX_LINE, -ERR_LINE_TOO_LONG);

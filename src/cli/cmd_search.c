@@ -28,6 +28,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,9 +222,11 @@ static int on_event(const struct audit_event *ev, void *arg)
     struct search_order_key k = {ev->sec, ev->msec, ev->serial, run->group, run->seq++};
     r = search_order_add(run->order, &k, off);
     if (r < 0 && r != -ENOMEM && !run->order_error) {
+        static atomic_flag said = ATOMIC_FLAG_INIT; /* once, not once per thread */
         const char *tmp = getenv("TMPDIR");
-        cli_error("search: keeping results in a temporary file in %s: %s",
-                  tmp && *tmp ? tmp : "/tmp", err_str(r));
+        if (!atomic_flag_test_and_set(&said))
+            cli_error("search: keeping results in a temporary file in %s: %s",
+                      tmp && *tmp ? tmp : "/tmp", err_str(r));
         run->order_error = r;
     }
     return r;

@@ -20,7 +20,8 @@ order. Then, with `-m ALL --raw`:
   - -i (ausearch's interpreted layout) under the same small bound prints the
     same as with the default one;
   - with that bound and TMPDIR a missing directory, search exits 2 and says
-    it could not keep its results in a temporary file.
+    once (not once per thread) that it could not keep its results in a
+    temporary file, and blames no input line for it.
 """
 import os
 import re
@@ -147,7 +148,13 @@ def main():
         rc, out, err = search(["-m", "ALL", "--raw"], [store],
                               dict(small, TMPDIR=os.path.join(d, "missing")), rc_ok=(2,))
         check("no temporary file: exit 2", rc == 2, f"rc {rc}")
-        check("no temporary file: the message says so", "temporary file" in err, err[-300:])
+        check("no temporary file: the message says so, once (two threads), and blames no input",
+              err.count("temporary file") == 1 and "line too long" not in err, err[-600:])
+        rc, out, err = search(["-m", "ALL", "--raw"], files,
+                              dict(small, TMPDIR=os.path.join(d, "missing")), rc_ok=(2,))
+        check("no temporary file, files as PATHs: said once, no input blamed",
+              rc == 2 and err.count("temporary file") == 1 and "line too long" not in err,
+              f"rc {rc}: {err[-600:]}")
     return summary()
 
 

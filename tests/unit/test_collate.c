@@ -1,9 +1,13 @@
 /* Unit tests of the collator: interleaving, EOE, one-record types, the
- * settle/event/time windows, capacity eviction, nodes, serial rollover. */
+ * settle/event/time windows, capacity eviction, nodes, serial rollover;
+ * and the reader stopping at a callback's error. */
 #include "audit/collate.h"
+#include "audit/reader.h"
 #include "check.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 struct seen {
     int count;
@@ -123,11 +127,50 @@ static void test_expire(void)
     audit_collate_free(c);
 }
 
+static int refuse(const struct audit_event *ev, void *arg)
+{
+    (void)ev;
+    ++*(int *)arg;
+    return -ECANCELED;
+}
+
+static void count_bad(void *arg, const char *source, uint64_t line_no, uint64_t offset, int code)
+{
+    (void)source, (void)line_no, (void)offset, (void)code;
+    ++*(int *)arg;
+}
+
+/* A callback's error stops the reader at its line, and the complete lines
+ * left after it (more than AUDIT_RECORD_MAX_LINE of them) are not called a
+ * line too long: a failed search once said so of its input. */
+static void test_reader_stops_at_callback_error(void)
+{
+    int events = 0, bad = 0;
+    struct audit_collate *c = audit_collate_new(NULL, refuse, &events);
+    struct audit_reader *r = audit_reader_new(c, count_bad, &bad);
+    size_t cap = 200000, len = 0;
+    char *text = malloc(cap);
+    for (int i = 1; len + 100 < cap; i++)
+        len +=
+            (size_t)snprintf(text + len, cap - len,
+                             "type=USER_LOGIN msg=audit(11.000:%d): pid=1 msg='res=success'\n", i);
+    CHECK(len > 2 * 65536);
+    audit_reader_begin(r, "test");
+    CHECK_INT(audit_reader_feed(r, text, len), -ECANCELED);
+    CHECK_INT(events, 1);
+    CHECK_INT(bad, 0);
+    CHECK_INT(audit_reader_stats(r)->malformed, 0);
+    audit_reader_free(r);
+    audit_collate_free(c);
+    free(text);
+}
+
 int main(void)
 {
     test_interleaved_and_eoe();
     test_windows();
     test_capacity_nodes_rollover();
     test_expire();
+    test_reader_stops_at_callback_error();
     return check_status();
 }
