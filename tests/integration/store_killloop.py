@@ -220,8 +220,11 @@ def main():
         check("records were ACKed in most runs (the test exercised the path)",
               len(acked) >= crashes * 50, len(acked))
         rc, out = verify(store, key)
-        check("after a clean stop every file is OK", rc == 0 and out["files"] and
-              all(f["status"] == "ok" for f in out["files"]), json.dumps(out)[:1500])
+        not_ok = [f for f in out.get("files", []) if f["status"] != "ok"]
+        listing = sorted(os.path.relpath(os.path.join(dp, f), store)
+                         for dp, _, fs in os.walk(store) for f in fs if "audit" in f)
+        check("after a clean stop every file is OK", rc == 0 and out["files"] and not not_ok,
+              f"rc {rc}; not OK: {json.dumps(not_ok)[:1200]}; audit files: {listing[-12:]}")
     finally:
         kill_started()
         shutil.rmtree(tmp, ignore_errors=True)
