@@ -266,7 +266,6 @@ static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
     struct conn *cn = arg;
     struct collector *c = cn->l->c;
     (void)lp;
-    (void)fd;
     if ((events & EPOLLOUT) && (!cn->tls || cn->out.len) && conn_flush_out(c, cn) < 0)
         return;
     if (cn->closing && !cn->out.len && !cn->nacks && !conn_agent_owes(cn)) {
@@ -291,6 +290,8 @@ static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
             if (pace_applies(cn))
                 pace_read(c, cn, (size_t)n);
             drain(c, cn, false);
+            if (c->conns[fd] != cn)
+                return; /* closed while answering (an agent's reply that failed) */
             if (!cn->tls || cn->paused || cn->closing)
                 return;
             if (round >= 64 && !tls_conn_pending(cn->tls))
@@ -310,9 +311,11 @@ static void on_conn(struct loop *lp, int fd, uint32_t events, void *arg)
         conn_close(c, cn);
 }
 
-void conn_read_now(struct collector *c, struct conn *cn)
+bool conn_read_now(struct collector *c, struct conn *cn)
 {
-    on_conn(c->loop, cn->fd, EPOLLIN, cn);
+    int fd = cn->fd;
+    on_conn(c->loop, fd, EPOLLIN, cn);
+    return c->conns[fd] == cn;
 }
 
 static void on_accept(struct loop *lp, int fd, uint32_t events, void *arg)

@@ -104,7 +104,7 @@ int conn_send(struct collector *c, struct conn *cn, const void *p, size_t n);
 
 /* Reads as if the socket had signalled: for a resumed TLS connection whose
  * decrypted bytes wait inside TLS, which the socket will not signal. */
-void conn_read_now(struct collector *c, struct conn *cn);
+bool conn_read_now(struct collector *c, struct conn *cn); /* false: it was closed */
 
 /* Read pacing of busy tcp:// and tls:// syslog streams, pace.c */
 bool pace_applies(const struct conn *cn);

@@ -8,8 +8,9 @@
  * = PACE_LOWAT, so the kernel signals it (and wakes us) only once that much is queued, and a poll
  * every PACE_POLL_MS reads whatever lies below the mark. A message therefore waits at most about
  * PACE_POLL_MS longer. Below PACE_LEAVE_RATE over a window the stream goes back to being signalled
- * for every byte. So a poll's read of a paced stream finds 1.5 KB on average at the least: with
- * many paced streams the poll costs no more reads than signals would.
+ * for every byte (10 to 20 ms after it goes quiet). So, but for those last milliseconds, a
+ * poll's read of a paced stream finds 1.5 KB on average at the least: with many paced streams
+ * the poll costs no more reads than signals would.
  *
  * Only tcp:// and tls:// syslog: no acknowledgement waits on these reads.
  * audisp-remote, RELP and agents wait for answers and are never paced.
@@ -37,20 +38,23 @@ static uint64_t mono_us(void)
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Never an acknowledged protocol: their commit (on_batch) follows epoll's
+ * events, not the poll, so a record only the poll read would wait for its
+ * ack until some other socket spoke. */
 bool pace_applies(const struct conn *cn)
 {
     return cn->l->url.scheme == LISTEN_TCP || cn->l->url.scheme == LISTEN_TLS;
 }
 
-static void set_lowat(struct conn *cn, int bytes)
+static bool set_lowat(struct conn *cn, int bytes)
 {
-    /* Failing leaves the socket signalled per byte: slower, still correct. */
-    (void)setsockopt(cn->fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
+    return setsockopt(cn->fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes)) == 0;
 }
 
 static void start(struct collector *c, struct conn *cn)
 {
-    set_lowat(cn, PACE_LOWAT);
+    if (!set_lowat(cn, PACE_LOWAT))
+        return; /* left signalled per byte: slower, still correct */
     cn->pace.on = true;
     cn->pace.prev = NULL;
     cn->pace.next = c->paced;
@@ -78,8 +82,8 @@ void pace_forget(struct collector *c, struct conn *cn)
 
 static void stop(struct collector *c, struct conn *cn)
 {
-    pace_forget(c, cn);
-    set_lowat(cn, 1);
+    if (set_lowat(cn, 1)) /* else it stays paced, so the poll still reads it */
+        pace_forget(c, cn);
 }
 
 /* Ends the window when it has lasted long enough, and moves the stream
@@ -112,10 +116,8 @@ void pace_read(struct collector *c, struct conn *cn, size_t n)
 void pace_poll(struct collector *c)
 {
     for (struct conn *cn = c->paced, *next; cn; cn = next) {
-        next = cn->pace.next; /* reading may close cn (end of stream) */
-        int fd = cn->fd;
-        conn_read_now(c, cn); /* takes what sits below the mark */
-        if (c->conns[fd] == cn)
+        next = cn->pace.next;        /* reading may close cn (end of stream) */
+        if (conn_read_now(c, cn))    /* takes what sits below the mark */
             judge(c, cn, mono_us()); /* a stream gone quiet is judged without a read */
     }
     if (c->paced)

@@ -37,6 +37,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import struct
 import threading
 import time
 
@@ -273,6 +274,18 @@ def plain_checks(col, port):
         x.close()
     check("the 3 bad frames counted",
           wait_for(lambda: col.listener().get("bad_frames", 0) - bad0 == 3, 10), col.listener())
+    # a client that sends PINGs and resets the connection: the PONGs fail
+    # while logwardd is reading its frames (under ASan this caught a use of
+    # the closed connection); pipelined, again and again
+    for _ in range(5):
+        p = Agent(port)
+        p.hello(stream_id())
+        p.s.sendall(b"".join(b"%d PING %d" % (len(b"PING %d" % i), i) for i in range(20000)))
+        p.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        p.s.close()  # RST: the replies have nowhere to go
+    time.sleep(0.5)
+    check("clients resetting under their PONGs: logwardd lives on", col.p.poll() is None,
+          col.text()[-1500:])
     b.rec(51, *record(51))
     ack, _ = b.until_ack(51)
     check("the other client was served all along: ACK 51", ack == 51)
