@@ -5,7 +5,9 @@ A tcp:// or tls:// stream above about 6 MB/s is read in bulk: its socket
 signals only once 32 KB wait (SO_RCVLOWAT), and a poll every millisecond
 takes what lies below that mark. Over tcp:// and tls:// in turn:
   - a burst of 40,000 messages of 300 bytes, one write each (12 MB), gets
-    the connection paced (the listener's `paced` counter);
+    the connection paced (the listener's `paced` counter) and, read from
+    logwardd's own socket (pidfd_getfd; noted and left out where the
+    kernel refuses), SO_RCVLOWAT 32768 during the burst and 1 once quiet;
   - the connection stays open and sends one last message, which the socket
     alone would never signal (it is below the mark): it must be stored
     within 2 s (the store writes out every 200 ms);
@@ -16,6 +18,7 @@ takes what lies below that mark. Over tcp:// and tls:// in turn:
   - every message of both clients is stored exactly once, in order.
 Skips (77) when the openssl tool is missing (the tls:// half needs it).
 """
+import ctypes
 import json
 import os
 import shutil
@@ -65,6 +68,41 @@ def send_timed(what, s, store, host, text):
           f"landed={landed} after {took:.3f} s")
 
 
+def server_socket(pid, client_port):
+    """logwardd's end of the connection from client_port, duplicated into
+    this process (pidfd_getfd, Linux 5.6: the kernel's socket itself, so its
+    options can be read), or None where the kernel does not allow it."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
+                    continue
+            except OSError:
+                continue
+            fd = libc.syscall(438, pidfd, int(name), 0)  # SYS_pidfd_getfd
+            if fd < 0:
+                return None
+            sk = socket.socket(fileno=fd)
+            try:
+                if sk.type == socket.SOCK_STREAM and sk.getpeername()[1] == client_port:
+                    return sk
+            except OSError:
+                pass
+            sk.close()
+    finally:
+        os.close(pidfd)
+    return None
+
+
+def lowat(sk):
+    return sk.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
+
+
 def slow_client(port, stop, sent, host):
     s = socket.create_connection(("127.0.0.1", port))
     while not stop.is_set():
@@ -74,14 +112,34 @@ def slow_client(port, stop, sent, host):
     s.close()
 
 
-def scenario(name, store, port, slow_port, connect):
+def scenario(name, store, port, slow_port, connect, pid):
     host = f"{name}.example"
     stop, sent = threading.Event(), []
     slow = threading.Thread(target=slow_client, args=(slow_port, stop, sent, f"slow-{name}.example"))
     slow.start()
     s = connect(port)
-    for i in range(BURST):
+    s.sendall(frame(host, "burst", "seq=000000"))
+    peer = wait_for(lambda: server_socket(pid, s.getsockname()[1]) is not None, 5) and \
+        server_socket(pid, s.getsockname()[1])
+    marks, done = [], threading.Event()
+
+    def sample():  # the socket's mark all through the burst
+        while not done.is_set():
+            marks.append(lowat(peer))
+            time.sleep(0.001)
+    sampler = threading.Thread(target=sample) if peer else None
+    if sampler:
+        sampler.start()
+    for i in range(1, BURST):
         s.sendall(frame(host, "burst", f"seq={i:06d}"))
+    done.set()
+    if sampler:
+        sampler.join()
+        check(f"{name}: during the burst logwardd's socket had SO_RCVLOWAT 32768",
+              32768 in marks and set(marks) <= {1, 32768}, sorted(set(marks)))
+    else:
+        print(f"note: {name}: logwardd's socket cannot be read here (pidfd_getfd): "
+              "its SO_RCVLOWAT is not checked")
     send_timed(f"{name}: the last message after the burst, below the mark,", s, store, host,
                "tail-marker")
     wait_for(lambda: [l for l in status(store).get("listeners", [])
@@ -90,12 +148,16 @@ def scenario(name, store, port, slow_port, connect):
     check(f"{name}: the burst's connection was paced", lst and lst[0]["paced"] >= 1, lst)
     quiet = wait_for(lambda: status(store).get("paced_connections") == 0, 5)
     check(f"{name}: quiet, it leaves pacing (paced_connections 0)", quiet, status(store))
+    if peer:
+        check(f"{name}: quiet, its socket is back to SO_RCVLOWAT 1", lowat(peer) == 1,
+              lowat(peer))
+        peer.close()
     send_timed(f"{name}: a message on the quiet connection", s, store, host, "after-quiet")
     stop.set()
     slow.join()
     s.close()
     lines = stored(store, host, "burst")
-    seqs = [l.split("seq=")[1][:6] for l in lines if "seq=" in l]
+    seqs = [l.split("seq=")[1][:6] for l in lines if "seq=" in l]  # seq=000000 first
     check(f"{name}: all {BURST} burst messages stored once, in order, then the two after it",
           seqs == [f"{i:06d}" for i in range(BURST)] and len(lines) == BURST + 2 and
           "tail-marker" in lines[-2] and "after-quiet" in lines[-1],
@@ -127,9 +189,10 @@ def main():
         tcp, tls, slow = ports
         ctx = ssl.create_default_context(cafile=os.path.join(tmp, "ca.pem"))
         ctx.check_hostname = False
-        scenario("tcp", store, tcp, slow, lambda p: socket.create_connection(("127.0.0.1", p)))
+        scenario("tcp", store, tcp, slow, lambda p: socket.create_connection(("127.0.0.1", p)),
+                 proc.pid)
         scenario("tls", store, tls, slow,
-                 lambda p: ctx.wrap_socket(socket.create_connection(("127.0.0.1", p))))
+                 lambda p: ctx.wrap_socket(socket.create_connection(("127.0.0.1", p))), proc.pid)
         proc.terminate()
         check("logwardd exits 0 on SIGTERM", proc.wait(30) == 0)
     finally:
