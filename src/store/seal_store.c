@@ -14,8 +14,10 @@
  * record before a deletion. Files evicted by the LRU bound park their
  * chain here until the next round seals and forgets them. At open it
  * advances the key once (so an epoch a crash interrupted is never reused)
- * and walks the store: every active file gets its unsealed tail sealed and
- * an interrupted rotation's sidecar is put back beside its file.
+ * and walks the store: every active file gets its unsealed tail sealed,
+ * an interrupted rotation's sidecar is put back beside its file, and an
+ * active file a crash right after a rotation left empty or absent gets a
+ * closing seal (made first if absent), so file .1's promise is kept.
  * It does not verify (verify.c) nor format records (seal.c).
  * What touches a sidecar of the round in flight (rotating or recovering
  * that file), reopen and close first wait for the round.
@@ -274,6 +276,7 @@ static void state_from(struct seal_file *f, const struct seal_record *rec, bool 
         f->sealed_time = (time_t)rec->time;
     } else {
         seal_chain_start(&f->chain, rec->tag, 0, 0); /* h_0 of the next file */
+        f->promised = rec->idle > 0;                 /* file .1's final seal promised this one */
     }
 }
 
@@ -903,6 +906,46 @@ static void walk_file(struct store *s, int dir_fd, const char *rel, size_t rlen,
     file_free(f);
 }
 
+/* A crash between a rotation's renames and the new active file's first
+ * write leaves no active file (or an empty one), and the rotated file's
+ * final seal promised the family's next seal: the host may say nothing
+ * for long, so the walk keeps that promise with a closing seal of the
+ * empty active file, which it makes here first if it is absent (only
+ * when neither the active file nor its sidecar is there and file .1's
+ * last seal promised: a sidecar left alone stays a deleted file). */
+static void walk_absent(struct store *s, int dir_fd, const char *rel, size_t rlen, const char *name)
+{
+    unsigned num;
+    bool zst, tmp;
+    char leaf[NAME_CAP], side[NAME_CAP];
+    struct seal_record rec;
+    struct stat st;
+    int n = store_name_classify(name, &num, &zst, &tmp);
+    if (n <= 0 || num != 1 || tmp || (size_t)n >= sizeof(leaf))
+        return;
+    memcpy(leaf, name, (size_t)n);
+    leaf[n] = '\0';
+    if (fstatat(dir_fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        return;
+    repair_rotation(s, dir_fd, leaf); /* a sidecar left behind by that crash goes to .1 */
+    if (sidecar_name(side, sizeof(side), leaf, 0) ||
+        fstatat(dir_fd, side, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT ||
+        sidecar_name(side, sizeof(side), leaf, 1) || sidecar_last(dir_fd, side, false, &rec) <= 0 ||
+        rec.idle == 0)
+        return;
+    int fd = store_file_open(dir_fd, leaf, &s->cfg, &st);
+    if (fd < 0) {
+        s->stats.seal_errors++;
+        store_say(s, "sealing: making the active file %.*s%s (lost after a rotation): %s",
+                  (int)rlen, rel, leaf, strerror(-fd));
+        return;
+    }
+    close(fd);
+    store_say(s,
+              "sealing: made an empty %.*s%s (the active file a crash after a rotation left out)",
+              (int)rlen, rel, leaf);
+}
+
 static void walk(struct store *s, int dir_fd, char *rel, size_t rlen, unsigned depth, time_t now)
 {
     DIR *d = fdopendir(dir_fd);
@@ -910,6 +953,10 @@ static void walk(struct store *s, int dir_fd, char *rel, size_t rlen, unsigned d
         close(dir_fd);
         return;
     }
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        if (de->d_name[0] != '.')
+            walk_absent(s, dirfd(d), rel, rlen, de->d_name);
+    rewinddir(d); /* the files made above are walked as the others */
     for (struct dirent *de; (de = readdir(d)) != NULL;) {
         struct stat st;
         size_t n = strlen(de->d_name);

@@ -11,7 +11,9 @@
  * line (no '\n') that later appends complete, all verify clean; a
  * sidecar that cannot be written holds back its own file only; a
  * rotation while a round is out takes its file's seal back or waits for
- * that seal alone.
+ * that seal alone. A crash right after a rotation (the new active file
+ * empty or absent) followed by a run where that host is quiet still
+ * verifies clean: the start's walk keeps the rotated file's promise.
  * With LW_SEAL_BENCH=1 it prints appends/s with sealing off and on.
  */
 #include "check.h"
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,6 +301,77 @@ static void test_store(const char *tmp)
     CHECK(c[VERIFY_TAMPERED] > 0 && strstr(bad, "a/p.log.1"));
 }
 
+/* A rotation, then a crash before the new active file got its first line
+ * (empty: created, not written; absent: not even created), then a run in
+ * which that host stays quiet while others seal on: the rotated file's
+ * final seal promised the family's next seal, so the start's walk must
+ * keep that promise (a closing seal of the empty active file, made first
+ * when absent) or verify calls the clean store tampered (missing seals). */
+static void test_quiet_rotation(const char *tmp, bool absent)
+{
+    char root[512], path[700], bad[4096];
+    unsigned c[4];
+    snprintf(root, sizeof(root), "%s/quiet%d", tmp, absent);
+    put_key(root);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) { /* the run that crashes right after its rotation */
+        struct store *s = open_sealed(root, true, 16);
+        struct store_stats st = {0};
+        char line[100];
+        time_t t = time(NULL);
+        for (int i = 0; i < 100000 && st.rotations == 0; i++) {
+            int n = snprintf(line, sizeof(line), "line %d of host a, some text to fill", i);
+            if (store_append(s, "a", 1, "p", 1, line, (size_t)n) < 0 ||
+                store_append(s, "b", 1, "q", 1, line, 6) < 0) /* b: far from rotating */
+                _exit(3);
+            if (i % 25 == 0 && store_seal_tick(s, ++t) < 0)
+                _exit(3);
+            store_get_stats(s, &st);
+        }
+        snprintf(path, sizeof(path), "%s/a/p.log", root);
+        int fd = -1;
+        if (st.rotations != 1 || access(path, F_OK) == 0 ||
+            (!absent && (fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640)) < 0))
+            _exit(4);
+        _exit(0); /* kill -9: no flush, no closing seals */
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), 0);
+    snprintf(path, sizeof(path), "%s/a/p.log.1", root);
+    CHECK(access(path, F_OK) == 0);
+
+    /* the next run: host a says nothing, host b is sealed much later */
+    struct store *s = open_sealed(root, true, 16);
+    CHECK_INT(store_append(s, "b", 1, "q", 1, "later", 5), 0);
+    CHECK(store_seal_tick(s, time(NULL) + 1000) >= 0);
+    store_close(s);
+    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
+    if (c[VERIFY_TAMPERED] + c[VERIFY_ERROR])
+        fprintf(stderr, "quiet rotation (%s active file): first bad %s\n",
+                absent ? "no" : "an empty", bad);
+    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
+    snprintf(path, sizeof(path), "%s/a/p.log", root);
+    CHECK(access(path, F_OK) == 0);
+
+    /* host a comes back: its chain goes on from that seal */
+    s = open_sealed(root, true, 16);
+    CHECK_INT(store_append(s, "a", 1, "p", 1, "back", 4), 0);
+    CHECK(store_seal_tick(s, time(NULL) + 2000) >= 0);
+    store_close(s);
+    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
+    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
+
+    /* the walk heals nothing it should not: the active file and its
+     * sidecar deleted on a stopped store are still found */
+    char cmd[1400];
+    snprintf(cmd, sizeof(cmd), "rm %s/a/p.log %s/a/.p.log.seal", root, root);
+    CHECK_INT(system(cmd), 0);
+    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
+    CHECK(c[VERIFY_TAMPERED] > 0);
+}
+
 /* Appends `lines` lines to each of n files (host h<i>, program p), with a
  * tick (a round when one is due, collected at a later tick) every 7. */
 static bool ticks_may_fail; /* a sidecar made unwritable: its round says so */
@@ -484,6 +558,8 @@ int main(void)
     test_key();
     test_store(tmp);
     test_rounds(tmp);
+    test_quiet_rotation(tmp, false);
+    test_quiet_rotation(tmp, true);
     if (getenv("LW_SEAL_BENCH")) {
         char r1[600], r2[600], r3[600];
         snprintf(r1, sizeof(r1), "%s/b1", tmp);
