@@ -893,6 +893,13 @@ static void walk_file(struct store *s, int dir_fd, const char *rel, size_t rlen,
     memcpy(path, rel, rlen);
     memcpy(path + rlen, name, (size_t)n + 1);
     repair_rotation(s, dir_fd, name);
+    /* a torn last line ended first, so that the seal below covers it */
+    int wfd = openat(dir_fd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (wfd >= 0 && fstat(wfd, &st) == 0)
+        store_torn_end(s, wfd, path, &st);
+    if (wfd >= 0)
+        close(wfd);
     struct seal_file *f;
     int r = recover(s, dir_fd, name, path, rlen + (size_t)n, &f);
     if (r < 0) {

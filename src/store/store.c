@@ -255,6 +255,7 @@ static int entry_open(struct store *s, struct store_entry *e)
     close(dir);
     if (fd < 0)
         return fd;
+    store_torn_end(s, fd, e->path, &st); /* failed: said; the lines still go on */
     e->fd = fd;
     e->size = (uint64_t)st.st_size;
     e->other_fs = st.st_dev != s->root_dev;

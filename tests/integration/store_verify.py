@@ -191,7 +191,8 @@ def crash_loop(conf, ready, store, key, rounds):
     p.wait(timeout=20)
     rc, out = verify(store, key)
     check("after the crashes and a clean restart: every file OK",
-          rc == 0 and all(f["status"] == "ok" for f in out["files"]), json.dumps(out)[:1500])
+          rc == 0 and all(f["status"] == "ok" for f in out["files"]),
+          f"rc {rc} " + json.dumps([f for f in out["files"] if f["status"] != "ok"] or out)[:3000])
 
 
 def main():

@@ -372,6 +372,74 @@ static void test_quiet_rotation(const char *tmp, bool absent)
     CHECK(c[VERIFY_TAMPERED] > 0);
 }
 
+/* A run killed inside a long write leaves its active file ending in part
+ * of a line; the next run's walk ends that line with a LF and seals it, so
+ * a host that then stays quiet verifies OK (not an unsealed tail for good,
+ * the integration_store_verify flake), and the host's next line starts
+ * whole. */
+static void test_torn_tail(const char *tmp)
+{
+    char root[512], path[700], bad[4096];
+    unsigned c[4];
+    snprintf(root, sizeof(root), "%s/torn", tmp);
+    put_key(root);
+    struct store *s = open_sealed(root, true, 16);
+    CHECK_INT(store_append(s, "a", 1, "p", 1, "whole line", 10), 0);
+    CHECK_INT(store_append(s, "b", 1, "q", 1, "other", 5), 0);
+    store_close(s);
+    snprintf(path, sizeof(path), "%s/a/p.log", root);
+    int fd = open(path, O_WRONLY | O_APPEND);
+    CHECK(fd >= 0 && write(fd, "half a li", 9) == 9); /* the kill inside the write */
+    if (fd >= 0)
+        close(fd);
+
+    s = open_sealed(root, true, 16); /* host a stays quiet; b goes on, sealed later */
+    struct store_stats st;
+    store_get_stats(s, &st);
+    CHECK_INT(st.torn_ended, 1);
+    CHECK_INT(store_append(s, "b", 1, "q", 1, "later", 5), 0);
+    CHECK(store_seal_tick(s, time(NULL) + 1000) >= 0);
+    store_close(s);
+    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
+    if (c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL])
+        fprintf(stderr, "torn tail: first bad %s\n", bad);
+    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
+
+    s = open_sealed(root, true, 16); /* host a comes back: a line of its own */
+    store_get_stats(s, &st);
+    CHECK_INT(st.torn_ended, 0);
+    CHECK_INT(store_append(s, "a", 1, "p", 1, "back", 4), 0);
+    store_close(s);
+    char text[256] = {0};
+    fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && read(fd, text, sizeof(text) - 1) > 0);
+    if (fd >= 0)
+        close(fd);
+    CHECK(strstr(text, "whole line\nhalf a li\n") != NULL);
+    CHECK(strlen(text) > 5 && !strcmp(text + strlen(text) - 5, "back\n"));
+    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
+    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
+
+    /* a hard link planted as an active file: the walk (root, at start)
+     * must not write into the file it points to */
+    char outside[600], linked[700];
+    snprintf(root, sizeof(root), "%s/torn-link", tmp);
+    put_key(root);
+    snprintf(outside, sizeof(outside), "%s/torn-outside", tmp);
+    snprintf(linked, sizeof(linked), "%s/c", root);
+    CHECK_INT(mkdir(linked, 0750), 0);
+    snprintf(linked, sizeof(linked), "%s/c/x.log", root);
+    fd = open(outside, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, "secret", 6) == 6);
+    if (fd >= 0)
+        close(fd);
+    CHECK_INT(link(outside, linked), 0);
+    s = open_sealed(root, true, 16);
+    store_close(s);
+    struct stat ost;
+    CHECK(stat(outside, &ost) == 0 && ost.st_size == 6);
+}
+
 /* Appends `lines` lines to each of n files (host h<i>, program p), with a
  * tick (a round when one is due, collected at a later tick) every 7. */
 static bool ticks_may_fail; /* a sidecar made unwritable: its round says so */
@@ -461,8 +529,8 @@ static void test_rounds(const char *tmp)
     CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
     CHECK_INT(c[VERIFY_OK], 12);
 
-    /* a torn last line (a crash mid-write): the start's walk seals up to the
-     * line before it; later appends end it; everything verifies */
+    /* a torn last line (a crash mid-write): the start's walk ends it with a
+     * LF and seals the file whole; everything verifies */
     snprintf(path, sizeof(path), "%s/h1/p.log", root);
     int fd = open(path, O_WRONLY | O_APPEND);
     CHECK(fd >= 0 && write(fd, "a line a crash left\ntorn start", 30) == 30);
@@ -473,7 +541,13 @@ static void test_rounds(const char *tmp)
         return;
     struct stat fst;
     CHECK_INT(stat(path, &fst), 0);
-    CHECK_INT(last_seal_bytes(root, "h1", "p.log"), (uint64_t)fst.st_size - 10);
+    CHECK_INT(last_seal_bytes(root, "h1", "p.log"), (uint64_t)fst.st_size);
+    char tail[12] = {0};
+    fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && pread(fd, tail, 11, fst.st_size - 11) == 11);
+    if (fd >= 0)
+        close(fd);
+    CHECK_STR(tail, "torn start\n");
     fill_many(s, 3, 30, &t);
     store_get_stats(s, &st);
     CHECK_INT(st.seal_errors, 0);
@@ -560,6 +634,7 @@ int main(void)
     test_rounds(tmp);
     test_quiet_rotation(tmp, false);
     test_quiet_rotation(tmp, true);
+    test_torn_tail(tmp);
     if (getenv("LW_SEAL_BENCH")) {
         char r1[600], r2[600], r3[600];
         snprintf(r1, sizeof(r1), "%s/b1", tmp);

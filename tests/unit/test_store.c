@@ -714,6 +714,34 @@ static void test_reopen(void)
     teardown();
 }
 
+/* A file a crash left ending in part of a line (a kill inside a write):
+ * the next line must not be glued to it. Ended once, counted; a file
+ * that ends whole is left as it is. */
+static void test_torn_tail(void)
+{
+    setup();
+    struct store_config cfg = {.group = (gid_t)-1};
+    struct store *s = open_store(&cfg);
+    CHECK_INT(put(s, "h", "p", "A"), 0);
+    CHECK_INT(put(s, "h", "q", "X"), 0);
+    store_close(s);
+    char path[256];
+    snprintf(path, sizeof(path), "%s/h/p.log", root);
+    int fd = open(path, O_WRONLY | O_APPEND);
+    CHECK(fd >= 0 && write(fd, "hal", 3) == 3);
+    if (fd >= 0)
+        close(fd);
+    s = open_store(&cfg);
+    CHECK_INT(put(s, "h", "p", "B"), 0);
+    CHECK_INT(put(s, "h", "q", "Y"), 0);
+    CHECK_INT(store_flush(s), 0);
+    CHECK_STR(slurp("h/p.log"), "A\nhal\nB\n");
+    CHECK_STR(slurp("h/q.log"), "X\nY\n");
+    CHECK_INT(stats(s).torn_ended, 1);
+    store_close(s);
+    teardown();
+}
+
 /* The collector's order: open the store as root, hand the root to an
  * unprivileged user, drop privileges; SIGHUP's reopen must still work. */
 static void test_reopen_unprivileged(void)
@@ -764,6 +792,7 @@ int main(void)
     test_write_out();
     test_write_errors();
     test_reopen();
+    test_torn_tail();
     test_reopen_unprivileged();
     return check_status();
 }
