@@ -18,6 +18,7 @@ packages=(
   python3                                         # test harness scripts
   python3-yaml                                    # golden_compare reads go-libaudit's YAML cases
   faketime                                        # pinned clocks in time-word tests
+  strace                                          # kills at chosen system calls (store_crashpoints)
   libsystemd-dev systemd-journal-remote           # agent's journal input (sd-journal); journal files made in its test
   clang-format clang-tidy                         # style and lint configs in the repo
 )

@@ -119,6 +119,19 @@ def make_cert(d, ca, name, cn, san=None):
             "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", f"{name}.pem", cwd=d)
 
 
+def seal_verify(path, key):
+    """`logward verify --key key --format json path`: (exit code, its JSON;
+    or {"files": [], "raw": what it printed} when that is not JSON)."""
+    import json
+    import subprocess
+    r = subprocess.run([LOGWARD, "verify", "--key", key, "--format", "json", path],
+                       capture_output=True, text=True)
+    try:
+        return r.returncode, json.loads(r.stdout)
+    except ValueError:
+        return r.returncode, {"files": [], "raw": (r.stdout + r.stderr)[:1500]}
+
+
 started = []  # every logwardd start_logwardd started: scenarios stop them in their finally
 
 

@@ -36,7 +36,8 @@ import sys
 import tempfile
 import time
 
-from harness import LOGWARD, LOGWARDD, check, kill_started, start_logwardd, summary, wait_for
+from harness import (LOGWARD, LOGWARDD, check, kill_started, seal_verify, start_logwardd, summary,
+                     wait_for)
 
 HOSTS = ["hosta", "hostb", "hostc"]
 
@@ -78,16 +79,6 @@ def feed(ports, store, first, count, heavy):
     s.close()
     a.close()
     return len(out) + len(aud)
-
-
-def verify(path, key):
-    r = subprocess.run([LOGWARD, "verify", "--key", key, "--format", "json", path],
-                       capture_output=True, text=True)
-    try:
-        out = json.loads(r.stdout)
-    except ValueError:
-        out = {"files": [], "raw": (r.stdout + r.stderr)[:1500]}
-    return r.returncode, out
 
 
 # ---- the store as files ----
@@ -360,7 +351,7 @@ def main():
         print(f"store: {len(logs)} files ({len(rotated)} rotated), {len(sidecars)} sidecars, "
               f"{size} bytes; expiry records: "
               f"{os.path.exists(os.path.join(store, 'hosta', '.expired.seal'))}")
-        rc, out = verify(store, key)
+        rc, out = seal_verify(store, key)
         if not check("the store verifies clean", rc == 0 and out["files"] and
                      all(f["status"] == "ok" for f in out["files"]), json.dumps(out)[:2000]):
             return summary()
@@ -377,7 +368,7 @@ def main():
         misses = []
 
         def run(i, kind, desc, d):
-            rc, out = verify(d, key)
+            rc, out = seal_verify(d, key)
             shutil.rmtree(d, ignore_errors=True)
             return i, kind, desc, rc, out
 
@@ -424,7 +415,7 @@ def main():
               f"{sum(v[0] - v[1] for v in found.values())} missed")
         check(f"{clean[0]} untouched copies, every one clean (exit 0)",
               clean[0] > 0 and clean[0] == clean[1])
-        rc, out = verify(store, key)
+        rc, out = seal_verify(store, key)
         check("the original store still verifies clean", rc == 0, json.dumps(out)[:1500])
     finally:
         kill_started()

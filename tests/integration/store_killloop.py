@@ -32,7 +32,8 @@ import tempfile
 import threading
 import time
 
-from harness import LOGWARD, LOGWARDD, check, kill_started, start_logwardd, summary, wait_for
+from harness import (LOGWARD, LOGWARDD, check, kill_started, seal_verify, start_logwardd, summary,
+                     wait_for)
 
 MAGIC, ACK, MESSAGE = 0xFF0000FE, 0x40000000, 0
 
@@ -120,15 +121,6 @@ def syslog_flood(port, stop, first):
         pass
 
 
-def verify(path, key):
-    r = subprocess.run([LOGWARD, "verify", "--key", key, "--format", "json", path],
-                       capture_output=True, text=True)
-    try:
-        return r.returncode, json.loads(r.stdout)
-    except ValueError:
-        return r.returncode, {"files": [], "raw": (r.stdout + r.stderr)[:1500]}
-
-
 def stored_ids(store):
     """id -> count over every audit file of 127.0.0.1 (active and rotated)."""
     ids = {}
@@ -187,7 +179,7 @@ def main():
             c.close()
             fl.join()
             next_id = c.next
-            rc, out = verify(store, key)
+            rc, out = seal_verify(store, key)
             nt = sum(f["status"] == "unsealed_tail" for f in out["files"])
             tails += nt
             if rc != 0 or not out["files"]:
@@ -219,7 +211,7 @@ def main():
               len(acked) > 0 and lost_total == 0 and not [b for b in bad if "twice" in b])
         check("records were ACKed in most runs (the test exercised the path)",
               len(acked) >= crashes * 50, len(acked))
-        rc, out = verify(store, key)
+        rc, out = seal_verify(store, key)
         not_ok = [f for f in out.get("files", []) if f["status"] != "ok"]
         listing = sorted(os.path.relpath(os.path.join(dp, f), store)
                          for dp, _, fs in os.walk(store) for f in fs if "audit" in f)

@@ -31,7 +31,8 @@ import tempfile
 import threading
 import time
 
-from harness import LOGWARD, LOGWARDD, check, kill_started, start_logwardd, summary, wait_for
+from harness import (LOGWARD, LOGWARDD, check, kill_started, seal_verify, start_logwardd, summary,
+                     wait_for)
 
 
 
@@ -51,16 +52,6 @@ def send(port, hosts, n, start_at=0, stop=None):
         pass
     s.close()
     return i
-
-
-def verify(path, key):
-    r = subprocess.run([LOGWARD, "verify", "--key", key, "--format", "json", path],
-                       capture_output=True, text=True)
-    try:
-        out = json.loads(r.stdout)
-    except ValueError:
-        out = {"files": [], "raw": r.stdout + r.stderr}
-    return r.returncode, out
 
 
 def bad_files(out):
@@ -159,7 +150,7 @@ def tamper_cases(store, key, tmp):
         shutil.rmtree(d, ignore_errors=True)
         shutil.copytree(store, d, symlinks=True)
         want, line = case(d)
-        rc, out = verify(d, key)
+        rc, out = seal_verify(d, key)
         bad = bad_files(out)
         hit = [f for f in bad if f["file"].endswith("/" + want)]
         ok = rc == 1 and hit and (line is None or 1 <= hit[0]["line"] <= line)
@@ -181,7 +172,7 @@ def crash_loop(conf, ready, store, key, rounds):
         stop.set()
         t.join()
         sent += 10**5
-        rc, out = verify(store, key)
+        rc, out = seal_verify(store, key)
         tails = [f for f in out["files"] if f["status"] == "unsealed_tail"]
         check(f"kill -9 #{k + 1}: clean or unsealed tail only ({len(tails)} tails)", rc == 0,
               json.dumps(bad_files(out))[:1500])
@@ -189,7 +180,7 @@ def crash_loop(conf, ready, store, key, rounds):
     time.sleep(0.5)
     p.send_signal(signal.SIGTERM)
     p.wait(timeout=20)
-    rc, out = verify(store, key)
+    rc, out = seal_verify(store, key)
     check("after the crashes and a clean restart: every file OK",
           rc == 0 and all(f["status"] == "ok" for f in out["files"]),
           f"rc {rc} " + json.dumps([f for f in out["files"] if f["status"] != "ok"] or out)[:3000])
@@ -228,7 +219,7 @@ def main():
         check("the key evolved", open(os.path.join(store, ".logward-key")).read() != k0)
         check("retention wrote expiry records",
               os.path.exists(os.path.join(store, "hosta", ".expired.seal")))
-        rc, out = verify(store, key)
+        rc, out = seal_verify(store, key)
         check("the store verifies clean", rc == 0 and out["files"] and
               all(f["status"] == "ok" for f in out["files"]), json.dumps(out)[:2000])
         r = subprocess.run([LOGWARD, "verify", "--key", key, os.path.join(store, "hosta")],

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Crashes at chosen points of the store's work, not at random times.
+
+logwardd (seal = on, 1 MB files, 3 kept: it rotates, retires and seals
+all the time) runs under strace, which kills it (SIGKILL) right before
+the N-th call of one system call: a rename (rotation, sidecar, manifest),
+an unlink (retention), an fdatasync or fsync (data, sidecars, manifest,
+directories), a pwrite (the key file), a writev (the lines), an openat
+(new files). Three claimed hosts send syslog over tcp:// until it dies. From a copy of one sealed store,
+for every point:
+  - `logward verify --key K` exits 0: files OK or an unsealed tail,
+    nothing tampered, no error;
+  - after a clean restart (whose start-up walk seals what the crash left)
+    and a stop, and once every promised seal is overdue, every file is OK.
+Most points must be reached (the kill happened), or the test says so: a
+point never reached proves nothing. Skipped where strace is absent or
+cannot trace (ptrace denied).
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from harness import LOGWARD, LOGWARDD, check, kill_started, seal_verify, start_logwardd, summary
+from store_verify import send
+
+# renameat #1 is the start's manifest; a rotation is then 5 renames (.1 to
+# .2, .1.zst to .2.zst, its sidecar, the active file to .1, its sidecar)
+POINTS = [("renameat", n) for n in (2, 3, 4, 5, 6, 9, 14, 23)] + \
+         [("unlinkat", n) for n in (1, 2, 4)] + \
+         [("fdatasync", n) for n in (1, 2, 5, 9, 19)] + \
+         [("fsync", n) for n in (1, 2, 4)] + \
+         [("pwrite64", n) for n in (1, 2, 3, 7)] + \
+         [("writev", n) for n in (9, 120)] + \
+         [("openat", n) for n in (12, 40)]
+HOSTS = ["hosta", "hostb", "hostc"]
+
+
+def strace_works():
+    if not shutil.which("strace"):
+        return "strace is not installed (apt-get install strace)"
+    r = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "true"], capture_output=True)
+    return None if r.returncode == 0 else "strace cannot trace here: " + r.stderr.decode()[:200]
+
+
+def crash_at(conf, ready, call, n, sent_from):
+    """logwardd under strace until the injected kill (or 8 s of lines);
+    True if the kill happened."""
+    if os.path.exists(ready):
+        os.unlink(ready)
+    p = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + call,
+                          "-e", f"inject={call}:signal=KILL:when={n}", LOGWARDD, "--config", conf],
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    end = time.time() + 20
+    while not os.path.exists(ready) and p.poll() is None and time.time() < end:
+        time.sleep(0.05)
+    if p.poll() is None and os.path.exists(ready):
+        time.sleep(0.1)  # the ready file is written whole by now
+        port = int(open(ready).read().split()[1])
+        stop = threading.Event()
+        t = threading.Thread(target=send, args=(port, HOSTS, 10**7, sent_from, stop))
+        t.start()
+        end = time.time() + 8
+        while p.poll() is None and time.time() < end:
+            time.sleep(0.05)
+        stop.set()
+        t.join()
+    killed = p.poll() is not None
+    try:
+        os.killpg(p.pid, signal.SIGKILL)  # strace and logwardd both
+    except ProcessLookupError:
+        pass
+    p.wait()
+    time.sleep(0.1)
+    return killed
+
+
+def main():
+    why = strace_works()
+    if why:
+        print("SKIP:", why)
+        return 77
+    tmp = tempfile.mkdtemp(prefix="lw-crashpoints.")
+    try:
+        base, store, keys = (os.path.join(tmp, d) for d in ("base", "store", "keys"))
+        os.makedirs(keys)
+        r = subprocess.run([LOGWARD, "keygen", "--out", keys], capture_output=True, text=True)
+        check("keygen", r.returncode == 0, r.stderr)
+        key = os.path.join(keys, "logward-verify.key")
+        os.makedirs(store)
+        shutil.move(os.path.join(keys, ".logward-key"), os.path.join(store, ".logward-key"))
+        ready, conf = os.path.join(tmp, "ready"), os.path.join(tmp, "logwardd.conf")
+        with open(conf, "w") as f:
+            f.write(f"store = {store}\nlisten = tcp://127.0.0.1:0\nhost_from = claimed\n"
+                    f"seal = on\nseal_interval = 1\nseal_idle = 1\nmax_log_file = 1\n"
+                    f"num_logs = 3\nready_file = {ready}\n")
+        p, ports = start_logwardd(["--config", conf], ready)
+        send(ports["tcp"], HOSTS, 150000)  # files .1 and .2 in every family: retirement next
+        time.sleep(2.5)
+        p.send_signal(signal.SIGTERM)
+        check("the base store is written", p.wait(timeout=30) == 0)
+        shutil.copytree(store, base, symlinks=True)
+
+        reached = 0
+        for k, (call, n) in enumerate(POINTS):
+            shutil.rmtree(store)
+            shutil.copytree(base, store, symlinks=True)
+            killed = crash_at(conf, ready, call, n, 10**6 + k * 10**5)
+            reached += killed
+            rc, out = seal_verify(store, key)
+            bad = [f for f in out["files"] if f["status"] not in ("ok", "unsealed_tail")]
+            check(f"{call} #{n}{'' if killed else ' (not reached)'}: clean or unsealed tails",
+                  rc == 0 and not bad, f"rc {rc} " + str(bad or out)[:1500])
+            p, _ = start_logwardd(["--config", conf], ready)
+            time.sleep(0.5)
+            p.send_signal(signal.SIGTERM)
+            stopped = p.wait(timeout=30) == 0
+            time.sleep(1.2)  # past seal_idle: a broken promise would show
+            rc, out = seal_verify(store, key)
+            bad = [f for f in out["files"] if f["status"] != "ok"]
+            check(f"{call} #{n}: after a restart every file OK",
+                  stopped and rc == 0 and out["files"] and not bad,
+                  f"rc {rc} " + str(bad or out)[:3000])
+        check(f"the kills happened ({reached} of {len(POINTS)} points reached)",
+              reached >= len(POINTS) * 3 // 4)
+    finally:
+        kill_started()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
