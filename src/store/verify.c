@@ -167,6 +167,7 @@ struct src {
     char *in;
     ZSTD_inBuffer zin;
     bool eof;
+    bool frame_end; /* the last step of the decoder ended a frame */
 };
 
 static ssize_t src_read(struct src *s, char *out, size_t cap)
@@ -188,11 +189,17 @@ static ssize_t src_read(struct src *s, char *out, size_t cap)
             s->eof = n == 0;
             s->zin = (ZSTD_inBuffer){s->in, (size_t)n, 0};
         }
+        size_t in_at = s->zin.pos;
         size_t r = ZSTD_decompressStream(s->z, &zo, &s->zin);
         if (ZSTD_isError(r))
             return -EBADMSG;
+        /* Past a frame's end the decoder asks for the next frame's header
+         * (r > 0) even when none follows: only a step that moved data
+         * tells whether the stream ended inside a frame. */
+        if (s->zin.pos > in_at || zo.pos > 0)
+            s->frame_end = r == 0;
         if (s->eof && zo.pos == 0)
-            return r ? -EBADMSG : 0; /* r > 0: a frame cut short */
+            return s->frame_end ? 0 : -EBADMSG; /* else a frame cut short */
     }
     return (ssize_t)zo.pos;
 }
@@ -430,6 +437,12 @@ static int check_file(struct verify_run *v, int dir_fd, const char *name, bool z
         k.failed = true;
     }
     while (!k.failed && (n = src_read(&s, v->chunk, CHUNK)) != 0) {
+        if (n == -EBADMSG) { /* zstd: the file itself is not what was written */
+            set(r, VERIFY_TAMPERED, k.c.lines + 1, k.c.bytes,
+                "compressed data corrupt or cut short (zstd)");
+            e = (int)n;
+            break;
+        }
         if (n < 0) {
             set(r, VERIFY_ERROR, k.c.lines + 1, k.c.bytes, "read error: %s", strerror((int)-n));
             e = (int)n;
