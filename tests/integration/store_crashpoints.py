@@ -7,7 +7,7 @@ the N-th call of one system call: a rename (rotation, sidecar, manifest),
 an unlink (retention), an fdatasync or fsync (data, sidecars, manifest,
 directories), a pwrite (the key file), a writev (the lines), an openat
 (new files). Three claimed hosts send syslog over tcp:// until it dies. From a copy of one sealed store,
-for every point:
+for every point (and again, at fewer points, with compress = zstd):
   - `logward verify --key K` exits 0: files OK or an unsealed tail,
     nothing tampered, no error;
   - after a clean restart (whose start-up walk seals what the crash left)
@@ -37,6 +37,11 @@ POINTS = [("renameat", n) for n in (2, 3, 4, 5, 6, 9, 14, 23)] + \
          [("pwrite64", n) for n in (1, 2, 3, 7)] + \
          [("writev", n) for n in (9, 120)] + \
          [("openat", n) for n in (12, 40)]
+# with compress = zstd, rotated files are compressed to a temporary file,
+# synced, renamed to .K.zst, and the plain file unlinked
+POINTS_ZSTD = [("renameat", n) for n in (3, 8, 17)] + \
+              [("unlinkat", n) for n in (1, 3)] + \
+              [("fdatasync", n) for n in (3, 11)]
 HOSTS = ["hosta", "hostb", "hostc"]
 
 
@@ -79,6 +84,57 @@ def crash_at(conf, ready, call, n, sent_from):
     return killed
 
 
+def campaign(tmp, name, extra, points):
+    """One sealed store written with settings `extra`, then every point
+    from a copy of it; returns how many points were reached."""
+    d = os.path.join(tmp, name)
+    base, store, keys = (os.path.join(d, x) for x in ("base", "store", "keys"))
+    os.makedirs(keys)
+    r = subprocess.run([LOGWARD, "keygen", "--out", keys], capture_output=True, text=True)
+    check(f"{name}: keygen", r.returncode == 0, r.stderr)
+    key = os.path.join(keys, "logward-verify.key")
+    os.makedirs(store)
+    shutil.move(os.path.join(keys, ".logward-key"), os.path.join(store, ".logward-key"))
+    ready, conf = os.path.join(d, "ready"), os.path.join(d, "logwardd.conf")
+    with open(conf, "w") as f:
+        f.write(f"store = {store}\nlisten = tcp://127.0.0.1:0\nhost_from = claimed\n"
+                f"seal = on\nseal_interval = 1\nseal_idle = 1\nmax_log_file = 1\n"
+                f"ready_file = {ready}\n{extra}")
+    p, ports = start_logwardd(["--config", conf], ready)
+    send(ports["tcp"], HOSTS, 150000)  # rotated files in every family: retirement next
+    time.sleep(2.5)
+    p.send_signal(signal.SIGTERM)
+    check(f"{name}: the base store is written", p.wait(timeout=30) == 0)
+    rc, out = seal_verify(store, key)
+    check(f"{name}: the base store verifies clean", rc == 0, str(out)[:1500])
+    if "compress" in extra:
+        zst = [f["file"] for f in out["files"] if f["file"].endswith(".zst")]
+        check(f"{name}: the base store holds compressed files ({len(zst)})", len(zst) >= 6)
+    shutil.copytree(store, base, symlinks=True)
+
+    reached = 0
+    for k, (call, n) in enumerate(points):
+        shutil.rmtree(store)
+        shutil.copytree(base, store, symlinks=True)
+        killed = crash_at(conf, ready, call, n, 10**6 + k * 10**5)
+        reached += killed
+        rc, out = seal_verify(store, key)
+        bad = [f for f in out["files"] if f["status"] not in ("ok", "unsealed_tail")]
+        check(f"{name}: {call} #{n}{'' if killed else ' (not reached)'}: clean or unsealed tails",
+              rc == 0 and not bad, f"rc {rc} " + str(bad or out)[:1500])
+        p, _ = start_logwardd(["--config", conf], ready)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        stopped = p.wait(timeout=30) == 0
+        time.sleep(1.2)  # past seal_idle: a broken promise would show
+        rc, out = seal_verify(store, key)
+        bad = [f for f in out["files"] if f["status"] != "ok"]
+        check(f"{name}: {call} #{n}: after a restart every file OK",
+              stopped and rc == 0 and out["files"] and not bad,
+              f"rc {rc} " + str(bad or out)[:3000])
+    return reached
+
+
 def main():
     why = strace_works()
     if why:
@@ -86,47 +142,11 @@ def main():
         return 77
     tmp = tempfile.mkdtemp(prefix="lw-crashpoints.")
     try:
-        base, store, keys = (os.path.join(tmp, d) for d in ("base", "store", "keys"))
-        os.makedirs(keys)
-        r = subprocess.run([LOGWARD, "keygen", "--out", keys], capture_output=True, text=True)
-        check("keygen", r.returncode == 0, r.stderr)
-        key = os.path.join(keys, "logward-verify.key")
-        os.makedirs(store)
-        shutil.move(os.path.join(keys, ".logward-key"), os.path.join(store, ".logward-key"))
-        ready, conf = os.path.join(tmp, "ready"), os.path.join(tmp, "logwardd.conf")
-        with open(conf, "w") as f:
-            f.write(f"store = {store}\nlisten = tcp://127.0.0.1:0\nhost_from = claimed\n"
-                    f"seal = on\nseal_interval = 1\nseal_idle = 1\nmax_log_file = 1\n"
-                    f"num_logs = 3\nready_file = {ready}\n")
-        p, ports = start_logwardd(["--config", conf], ready)
-        send(ports["tcp"], HOSTS, 150000)  # files .1 and .2 in every family: retirement next
-        time.sleep(2.5)
-        p.send_signal(signal.SIGTERM)
-        check("the base store is written", p.wait(timeout=30) == 0)
-        shutil.copytree(store, base, symlinks=True)
-
-        reached = 0
-        for k, (call, n) in enumerate(POINTS):
-            shutil.rmtree(store)
-            shutil.copytree(base, store, symlinks=True)
-            killed = crash_at(conf, ready, call, n, 10**6 + k * 10**5)
-            reached += killed
-            rc, out = seal_verify(store, key)
-            bad = [f for f in out["files"] if f["status"] not in ("ok", "unsealed_tail")]
-            check(f"{call} #{n}{'' if killed else ' (not reached)'}: clean or unsealed tails",
-                  rc == 0 and not bad, f"rc {rc} " + str(bad or out)[:1500])
-            p, _ = start_logwardd(["--config", conf], ready)
-            time.sleep(0.5)
-            p.send_signal(signal.SIGTERM)
-            stopped = p.wait(timeout=30) == 0
-            time.sleep(1.2)  # past seal_idle: a broken promise would show
-            rc, out = seal_verify(store, key)
-            bad = [f for f in out["files"] if f["status"] != "ok"]
-            check(f"{call} #{n}: after a restart every file OK",
-                  stopped and rc == 0 and out["files"] and not bad,
-                  f"rc {rc} " + str(bad or out)[:3000])
-        check(f"the kills happened ({reached} of {len(POINTS)} points reached)",
-              reached >= len(POINTS) * 3 // 4)
+        reached = campaign(tmp, "plain", "num_logs = 3\n", POINTS)
+        reached += campaign(tmp, "zstd", "num_logs = 5\ncompress = zstd:1\n", POINTS_ZSTD)
+        total = len(POINTS) + len(POINTS_ZSTD)
+        check(f"the kills happened ({reached} of {total} points reached)",
+              reached >= total * 3 // 4)
     finally:
         kill_started()
         shutil.rmtree(tmp, ignore_errors=True)
