@@ -69,6 +69,7 @@ struct verify_run {
 
 struct seqmark {
     uint64_t hash, seq;
+    bool expired; /* from an expiry record: file seq was deleted by retention */
 };
 
 /* One number of a family: the file (plain and/or .zst) and its sidecar. */
@@ -139,7 +140,8 @@ static uint64_t path_hash(const char *p, size_t n)
 }
 
 /* A good record seen: its tag, and its family's file seq. */
-static void seen(struct verify_run *v, const struct seal_record *r, const unsigned char *tag)
+static void seen(struct verify_run *v, const struct seal_record *r, const unsigned char *tag,
+                 bool expired)
 {
     if (v->ntags == v->tcap) {
         size_t cap = v->tcap ? 2 * v->tcap : 256;
@@ -156,7 +158,7 @@ static void seen(struct verify_run *v, const struct seal_record *r, const unsign
             return;
         v->marks = p, v->mcap = cap;
     }
-    v->marks[v->nmarks++] = (struct seqmark){path_hash(r->file, r->file_len), r->seq};
+    v->marks[v->nmarks++] = (struct seqmark){path_hash(r->file, r->file_len), r->seq, expired};
 }
 
 /* ---- reading a file, plain or zstd ---- */
@@ -803,7 +805,7 @@ static int verify_family(struct verify_run *v, const struct dirctx *d, const cha
     family_promise(v, ms, n, rs);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < ms[i].nrecs; j++)
-            seen(v, &ms[i].recs[j], ms[i].recs[j].tag);
+            seen(v, &ms[i].recs[j], ms[i].recs[j].tag, false);
         free(ms[i].recs);
     }
     return 0;
@@ -879,7 +881,7 @@ static void load_expired(struct verify_run *v, struct dirctx *d)
         if (d->expired[i].kind != SEAL_REC_EXPIRED)
             d->nexpired = i; /* a seal record in the expiry file: not trusted as one */
     for (size_t i = 0; i < d->nexpired; i++)
-        seen(v, &d->expired[i], d->expired[i].prev); /* the expired file's final seal */
+        seen(v, &d->expired[i], d->expired[i].prev, true); /* the expired file's final seal */
     buf_free(&b);
 }
 
@@ -1117,7 +1119,7 @@ static void manifest_check(struct verify_run *v, struct root_snap *rs, const str
                 continue;
             if (v->ntags && bsearch(f.tag, v->tags, v->ntags, sizeof(*v->tags), tag_cmp))
                 continue;
-            struct seqmark key = {path_hash(f.file, f.file_len), UINT64_MAX}, *hi = NULL;
+            struct seqmark key = {path_hash(f.file, f.file_len), UINT64_MAX, false}, *hi = NULL;
             size_t lo = 0, n = v->nmarks; /* the first mark above (hash, any seq) */
             while (n > 0) {
                 size_t half = n / 2;
@@ -1130,6 +1132,13 @@ static void manifest_check(struct verify_run *v, struct root_snap *rs, const str
                 hi = &v->marks[lo - 1]; /* the highest seq of this family */
             if (hi && hi->seq > f.seq)
                 continue; /* a later file of its chain holds newer seals */
+            bool gone = false; /* the file it names was expired since: its seals went with it */
+            for (size_t at = lo; hi && !gone && at > 0 && v->marks[at - 1].hash == key.hash &&
+                                 v->marks[at - 1].seq == f.seq;
+                 at--)
+                gone = v->marks[at - 1].expired;
+            if (gone)
+                continue;
             struct verify_result *r = result_for(v, d, f.file);
             if (!r)
                 break;

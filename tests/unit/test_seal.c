@@ -499,6 +499,75 @@ static void test_compressed(const char *tmp)
     CHECK(c[VERIFY_TAMPERED] == 1 && strstr(bad, "a/p.log.1.zst"));
 }
 
+/* A round seals file .0 (the manifest names that seal), the file
+ * rotates, retention by total size deletes it at once (its expiry record
+ * carries only its final seal), and the collector is killed before the
+ * new active file's first seal: verify must see the expired file, not a
+ * rolled-back sidecar (the manifest's seal went with the file). */
+static void test_expired_before_next_seal(const char *tmp)
+{
+    char root[512], bad[4096];
+    unsigned c[4];
+    snprintf(root, sizeof(root), "%s/expired-next", tmp);
+    put_key(root);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct store_config cfg;
+        store_config_init(&cfg);
+        cfg.root = root;
+        cfg.max_file_bytes = 6000;
+        cfg.num_logs = 4;
+        cfg.fsync = STORE_FSYNC_NONE;
+        cfg.seal = true;
+        cfg.seal_interval = 1;
+        cfg.max_total_bytes = 1; /* every rotated file goes at the next maintain */
+        struct store *s = NULL;
+        if (store_open(&cfg, &s) < 0)
+            _exit(3);
+        char line[100];
+        int i = 0;
+        for (; i < 90; i++) { /* about 4,700 bytes: no rotation yet */
+            int n = snprintf(line, sizeof(line), "line %05d of host a, some text to fill", i);
+            if (store_append(s, "a", 1, "p", 1, line, (size_t)n) < 0)
+                _exit(3);
+        }
+        struct store_stats st;
+        store_get_stats(s, &st);
+        uint64_t rounds = st.seal_rounds;
+        time_t t = time(NULL);
+        for (int w = 0; w < 10000 && st.seal_rounds < rounds + 2; w++) { /* sealed, collected */
+            if (store_seal_tick(s, ++t) < 0)
+                _exit(3);
+            store_get_stats(s, &st);
+            usleep(1000);
+        }
+        for (; st.rotations == 0 && i < 1000; i++) {
+            int n = snprintf(line, sizeof(line), "line %05d of host a, some text to fill", i);
+            if (store_append(s, "a", 1, "p", 1, line, (size_t)n) < 0)
+                _exit(3);
+            store_get_stats(s, &st);
+        }
+        int r = 1;
+        for (int k = 0; k < 100 && r > 0; k++)
+            r = store_maintain(s, t);
+        store_get_stats(s, &st);
+        if (st.seal_rounds < rounds + 2 || st.rotations != 1 || st.expired_size != 1 || r < 0)
+            _exit(4);
+        if (store_flush(s) < 0)
+            _exit(3);
+        _exit(0); /* kill -9 before the new active file's first seal */
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), 0);
+    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
+    if (c[VERIFY_TAMPERED] + c[VERIFY_ERROR])
+        fprintf(stderr, "expired before the next seal: first bad %s\n", bad);
+    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR], 0);
+    CHECK_INT(c[VERIFY_TAIL], 1); /* the new active file, not sealed yet */
+}
+
 /* Appends `lines` lines to each of n files (host h<i>, program p), with a
  * tick (a round when one is due, collected at a later tick) every 7. */
 static bool ticks_may_fail; /* a sidecar made unwritable: its round says so */
@@ -695,6 +764,7 @@ int main(void)
     test_quiet_rotation(tmp, true);
     test_torn_tail(tmp);
     test_compressed(tmp);
+    test_expired_before_next_seal(tmp);
     if (getenv("LW_SEAL_BENCH")) {
         char r1[600], r2[600], r3[600];
         snprintf(r1, sizeof(r1), "%s/b1", tmp);
