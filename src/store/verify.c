@@ -1131,7 +1131,7 @@ static void manifest_check(struct verify_run *v, struct root_snap *rs, const str
             if (lo > 0 && v->marks[lo - 1].hash == key.hash)
                 hi = &v->marks[lo - 1]; /* the highest seq of this family */
             if (hi && hi->seq > f.seq)
-                continue; /* a later file of its chain holds newer seals */
+                continue;      /* a later file of its chain holds newer seals */
             bool gone = false; /* the file it names was expired since: its seals went with it */
             for (size_t at = lo; hi && !gone && at > 0 && v->marks[at - 1].hash == key.hash &&
                                  v->marks[at - 1].seq == f.seq;
