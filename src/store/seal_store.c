@@ -43,6 +43,7 @@
 #define READ_CHUNK        (1u << 16)
 #define SEAL_DATA_FDS_MAX 8 /* files a round fdatasyncs for its data; more: one syncfs */
 #define NAME_CAP          SEAL_SIDECAR_NAME_CAP
+#define EXPIRED_TAIL_MAX  ((off_t)4 << 20) /* of .expired.seal searched for a family's last */
 
 /* A file's chain as of its last seal: head, lines and bytes there (the
  * segment after it is hashed by the sync thread, from the file). */
@@ -280,6 +281,50 @@ static void state_from(struct seal_file *f, const struct seal_record *rec, bool 
     }
 }
 
+/* The last expiry record of path (below the root) within the last
+ * EXPIRED_TAIL_MAX bytes of its directory's .expired.seal (the newest
+ * are at the end): 1 found, 0 none, or a negative errno. */
+static int expired_last(int dir_fd, const char *path, size_t n, struct seal_record *out)
+{
+    int fd = openat(dir_fd, SEAL_EXPIRED, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    struct stat st;
+    int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    off_t from = st.st_size > EXPIRED_TAIL_MAX ? st.st_size - EXPIRED_TAIL_MAX : 0;
+    size_t len = (size_t)(st.st_size - from), got = 0;
+    char *buf = malloc(len + 1);
+    r = buf ? 0 : -ENOMEM;
+    while (r == 0 && got < len) {
+        ssize_t k = pread(fd, buf + got, len - got, from + (off_t)got);
+        if (k < 0 && errno != EINTR)
+            r = -errno;
+        else if (k == 0)
+            break;
+        else if (k > 0)
+            got += (size_t)k;
+    }
+    close(fd);
+    struct seal_record rec;
+    const char *p = buf, *end = buf ? buf + got : NULL;
+    if (r == 0 && from > 0) { /* the first line is cut */
+        const char *nl = memchr(buf, '\n', got);
+        p = nl ? nl + 1 : end;
+    }
+    for (const char *nl; r >= 0 && p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1)
+        if (seal_record_parse(p, (size_t)(nl - p), &rec) == 0 && rec.kind == SEAL_REC_EXPIRED &&
+            rec.file_len == n && !memcmp(rec.file, path, n)) {
+            *out = rec;
+            r = 1;
+        }
+    free(buf);
+    return r;
+}
+
 static int recover(struct store *s, int dir_fd, const char *leaf, const char *path, size_t n,
                    struct seal_file **out)
 {
@@ -294,6 +339,13 @@ static int recover(struct store *s, int dir_fd, const char *leaf, const char *pa
     else if (r == 0 && (r = sidecar_name(name, sizeof(name), leaf, 1)) == 0 &&
              (r = sidecar_last(dir_fd, name, false, &rec)) > 0)
         state_from(f, &rec, false); /* a new file after a rotation, not sealed yet */
+    else if (r == 0 && (r = expired_last(dir_fd, path, n, &rec)) > 0) {
+        /* file .1 was expired before this one's first seal: the chain
+         * goes on from the expiry record's final tag, as verify links it */
+        memcpy(rec.tag, rec.prev, SEAL_HASH_BYTES);
+        rec.idle = 0;
+        state_from(f, &rec, false);
+    }
     struct stat st;
     if (r >= 0 && (fd = openat(dir_fd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
         fstat(fd, &st) == 0) {

@@ -7,7 +7,8 @@ the N-th call of one system call: a rename (rotation, sidecar, manifest),
 an unlink (retention), an fdatasync or fsync (data, sidecars, manifest,
 directories), a pwrite (the key file), a writev (the lines), an openat
 (new files). Three claimed hosts send syslog over tcp:// until it dies. From a copy of one sealed store,
-for every point (and again, at fewer points, with compress = zstd):
+for every point (and again, at fewer points, with compress = zstd, and
+with retention by total size too):
   - `logward verify --key K` exits 0: files OK or an unsealed tail,
     nothing tampered, no error;
   - after a clean restart (whose start-up walk seals what the crash left)
@@ -42,6 +43,9 @@ POINTS = [("renameat", n) for n in (2, 3, 4, 5, 6, 9, 14, 23)] + \
 POINTS_ZSTD = [("renameat", n) for n in (3, 8, 17)] + \
               [("unlinkat", n) for n in (1, 3)] + \
               [("fdatasync", n) for n in (3, 11)]
+# max_total_size deletes the oldest rotated file store-wide, often one just
+# rotated, before the new active file's first seal
+POINTS_TOTAL = [("unlinkat", n) for n in (2, 14, 15, 16, 18)]
 HOSTS = ["hosta", "hostb", "hostc"]
 
 
@@ -107,7 +111,7 @@ def campaign(tmp, name, extra, points):
     check(f"{name}: the base store is written", p.wait(timeout=30) == 0)
     rc, out = seal_verify(store, key)
     check(f"{name}: the base store verifies clean", rc == 0, str(out)[:1500])
-    if "compress" in extra:
+    if name == "zstd":
         zst = [f["file"] for f in out["files"] if f["file"].endswith(".zst")]
         check(f"{name}: the base store holds compressed files ({len(zst)})", len(zst) >= 6)
     shutil.copytree(store, base, symlinks=True)
@@ -144,7 +148,9 @@ def main():
     try:
         reached = campaign(tmp, "plain", "num_logs = 3\n", POINTS)
         reached += campaign(tmp, "zstd", "num_logs = 5\ncompress = zstd:1\n", POINTS_ZSTD)
-        total = len(POINTS) + len(POINTS_ZSTD)
+        reached += campaign(tmp, "total", "num_logs = 8\ncompress = zstd:1\nmax_total_size = 4\n",
+                            POINTS_TOTAL)
+        total = len(POINTS) + len(POINTS_ZSTD) + len(POINTS_TOTAL)
         check(f"the kills happened ({reached} of {total} points reached)",
               reached >= total * 3 // 4)
     finally:
