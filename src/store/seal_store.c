@@ -999,6 +999,13 @@ static void walk_absent(struct store *s, int dir_fd, const char *rel, size_t rle
                   (int)rlen, rel, leaf, strerror(-fd));
         return;
     }
+    /* the walk runs before the drop of privileges: the file belongs to
+     * whoever owns file .1 (the collector's user), not to root */
+    struct stat one;
+    if (fstatat(dir_fd, name, &one, AT_SYMLINK_NOFOLLOW) == 0 && one.st_uid != st.st_uid &&
+        fchown(fd, one.st_uid, (gid_t)-1) < 0)
+        store_say(s, "sealing: %.*s%s: giving it the owner of %s: %s", (int)rlen, rel, leaf, name,
+                  strerror(errno));
     close(fd);
     store_say(s,
               "sealing: made an empty %.*s%s (the active file a crash after a rotation left out)",

@@ -341,6 +341,9 @@ static void test_quiet_rotation(const char *tmp, bool absent)
     CHECK_INT(WEXITSTATUS(status), 0);
     snprintf(path, sizeof(path), "%s/a/p.log.1", root);
     CHECK(access(path, F_OK) == 0);
+    bool root_run = geteuid() == 0; /* files of the collector's user, the walk run as root */
+    if (root_run)
+        CHECK_INT(chown(path, 4242, (gid_t)-1), 0);
 
     /* the next run: host a says nothing, host b is sealed much later */
     struct store *s = open_sealed(root, true, 16);
@@ -354,6 +357,9 @@ static void test_quiet_rotation(const char *tmp, bool absent)
     CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
     snprintf(path, sizeof(path), "%s/a/p.log", root);
     CHECK(access(path, F_OK) == 0);
+    struct stat made;
+    if (root_run && absent) /* made by the walk: the user's, so it can write it */
+        CHECK(stat(path, &made) == 0 && made.st_uid == 4242);
 
     /* host a comes back: its chain goes on from that seal */
     s = open_sealed(root, true, 16);
