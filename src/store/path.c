@@ -198,9 +198,8 @@ int store_dir_open(int root_fd, const char *relpath, const struct store_config *
 
 int store_file_open(int dir_fd, const char *leaf, const struct store_config *cfg, struct stat *st)
 {
-    /* O_NONBLOCK: a FIFO planted in the store must not hang the collector;
-     * O_RDWR: store_torn_end reads the last byte. */
-    const int flags = O_RDWR | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+    /* O_NONBLOCK: a FIFO planted in the store must not hang the collector. */
+    const int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
     bool created = false;
     int fd = openat(dir_fd, leaf, flags);
     if (fd < 0 && errno == ENOENT) {

@@ -945,13 +945,10 @@ static void walk_file(struct store *s, int dir_fd, const char *rel, size_t rlen,
     memcpy(path, rel, rlen);
     memcpy(path + rlen, name, (size_t)n + 1);
     repair_rotation(s, dir_fd, name);
-    /* a torn last line ended first, so that the seal below covers it */
-    int wfd = openat(dir_fd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    /* a torn last line mended first, so that the seal below covers the file */
     struct stat st;
-    if (wfd >= 0 && fstat(wfd, &st) == 0)
-        store_torn_end(s, wfd, path, &st);
-    if (wfd >= 0)
-        close(wfd);
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        store_torn_mend(s, dir_fd, name, path, -1, &st);
     struct seal_file *f;
     int r = recover(s, dir_fd, name, path, rlen + (size_t)n, &f);
     if (r < 0) {

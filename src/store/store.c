@@ -252,11 +252,14 @@ static int entry_open(struct store *s, struct store_entry *e)
         return dir;
     struct stat st;
     int fd = store_file_open(dir, leaf, &s->cfg, &st);
+    /* a torn line a crash left: failed, said; the lines still go on */
+    bool mended = fd >= 0 && store_torn_mend(s, dir, leaf, e->path, fd, &st) == 1;
     close(dir);
     if (fd < 0)
         return fd;
-    store_torn_end(s, fd, e->path, &st); /* failed: said; the lines still go on */
     e->fd = fd;
+    if (mended) /* the cut or the LF reaches the disk before a seal covers the file */
+        e->unsynced = s->cfg.fsync != STORE_FSYNC_NONE;
     e->size = (uint64_t)st.st_size;
     e->other_fs = st.st_dev != s->root_dev;
     s->stats.open_files++;

@@ -129,7 +129,7 @@ struct store_stats {
     /* sealing */
     uint64_t seals, seal_rounds, seal_errors;
     uint64_t append_only_errors; /* reasons the flag could not be applied, said once each */
-    uint64_t torn_ended;         /* torn last lines (a crash inside a write) ended with a LF */
+    uint64_t torn_tails; /* torn last lines (a crash inside a write) cut, or ended with a LF */
 };
 
 /* Fills cfg with the defaults above (root NULL, group (gid_t)-1). */

@@ -141,10 +141,13 @@ int store_dir_open(int root_fd, const char *relpath, const struct store_config *
  * symlinks, non-regular files and files with other hard links (-EPERM).
  * *st gets its fstat. Returns the fd or a negative errno. */
 int store_file_open(int dir_fd, const char *leaf, const struct store_config *cfg, struct stat *st);
-/* torn.c: ends a torn last line of the file open (readable, O_APPEND) on
- * fd with a LF, said and counted (torn_ended); st (its fstat) grows with
- * it. 1 ended, 0 nothing to do, or a negative errno. */
-int store_torn_end(struct store *s, int fd, const char *path, struct stat *st);
+/* torn.c: mends a torn last line of leaf in dir_fd (path: for messages),
+ * whose fstat is *st: cut back to its last LF, or where it cannot be cut
+ * (append-only) ended with a LF; said and counted (torn_tails). wfd: the
+ * file open for appending, or -1 (opened here if needed). *st follows.
+ * 1 mended, 0 whole (or not readable to us), or a negative errno. */
+int store_torn_mend(struct store *s, int dir_fd, const char *leaf, const char *path, int wfd,
+                    struct stat *st);
 /* Rotates leaf in dir_fd: leaf.N-2 -> leaf.N-1 ... leaf -> leaf.1 (N =
  * num_logs, the oldest replaced, through store_retire with seal), then
  * makes fd (the old active file) read-only. Sidecars move with their
