@@ -155,6 +155,24 @@ static struct store *open_sealed(const char *root, bool seal, unsigned max_open)
     return s;
 }
 
+/* open_sealed's settings (default fd bound), with zstd of rotated files
+ * and retention by total size; for a child too (no CHECK). */
+static int open_retained(const char *root, int compress_level, uint64_t max_total, struct store **s)
+{
+    struct store_config c;
+    store_config_init(&c);
+    c.root = root;
+    c.max_file_bytes = 6000;
+    c.num_logs = 4;
+    c.fsync = STORE_FSYNC_NONE;
+    c.seal = true;
+    c.seal_interval = 1;
+    c.compress_level = compress_level;
+    c.max_total_bytes = max_total;
+    *s = NULL;
+    return store_open(&c, s);
+}
+
 /* counts[status]; *first_bad gets the first tampered file's result */
 static void verify_counts(const char *path, const struct seal_key *k, unsigned counts[4],
                           char *first_bad, size_t cap, uint64_t *bad_line)
@@ -456,17 +474,8 @@ static void test_compressed(const char *tmp)
     unsigned c[4];
     snprintf(root, sizeof(root), "%s/zst", tmp);
     put_key(root);
-    struct store_config cfg;
-    store_config_init(&cfg);
-    cfg.root = root;
-    cfg.max_file_bytes = 6000;
-    cfg.num_logs = 4;
-    cfg.fsync = STORE_FSYNC_NONE;
-    cfg.seal = true;
-    cfg.seal_interval = 1;
-    cfg.compress_level = 1;
-    struct store *s = NULL;
-    CHECK_INT(store_open(&cfg, &s), 0);
+    struct store *s;
+    CHECK_INT(open_retained(root, 1, 0, &s), 0);
     if (!s)
         return;
     char line[100];
@@ -519,17 +528,8 @@ static void test_expired_before_next_seal(const char *tmp)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        struct store_config cfg;
-        store_config_init(&cfg);
-        cfg.root = root;
-        cfg.max_file_bytes = 6000;
-        cfg.num_logs = 4;
-        cfg.fsync = STORE_FSYNC_NONE;
-        cfg.seal = true;
-        cfg.seal_interval = 1;
-        cfg.max_total_bytes = 1; /* every rotated file goes at the next maintain */
-        struct store *s = NULL;
-        if (store_open(&cfg, &s) < 0)
+        struct store *s; /* max_total 1: every rotated file goes at the next maintain */
+        if (open_retained(root, 0, 1, &s) < 0)
             _exit(3);
         char line[100];
         int i = 0;
@@ -575,17 +575,8 @@ static void test_expired_before_next_seal(const char *tmp)
 
     /* the next run goes on: its walk seals the new file, which rotates and
      * expires in turn; the family's chain and expiry records stay whole */
-    struct store_config cfg;
-    store_config_init(&cfg);
-    cfg.root = root;
-    cfg.max_file_bytes = 6000;
-    cfg.num_logs = 4;
-    cfg.fsync = STORE_FSYNC_NONE;
-    cfg.seal = true;
-    cfg.seal_interval = 1;
-    cfg.max_total_bytes = 1;
-    struct store *s = NULL;
-    CHECK_INT(store_open(&cfg, &s), 0);
+    struct store *s;
+    CHECK_INT(open_retained(root, 0, 1, &s), 0);
     if (!s)
         return;
     char line[100];
