@@ -139,16 +139,22 @@ static void put_key(const char *root)
     close(fd);
 }
 
+/* The tests' store: 6,000-byte files, 4 kept, no syncs, 1 s rounds. */
+static void sealed_config(struct store_config *c, const char *root, bool seal)
+{
+    store_config_init(c);
+    c->root = root;
+    c->max_file_bytes = 6000;
+    c->num_logs = 4;
+    c->fsync = STORE_FSYNC_NONE;
+    c->seal = seal;
+    c->seal_interval = 1;
+}
+
 static struct store *open_sealed(const char *root, bool seal, unsigned max_open)
 {
     struct store_config c;
-    store_config_init(&c);
-    c.root = root;
-    c.max_file_bytes = 6000;
-    c.num_logs = 4;
-    c.fsync = STORE_FSYNC_NONE;
-    c.seal = seal;
-    c.seal_interval = 1;
+    sealed_config(&c, root, seal);
     c.max_open_files = max_open;
     struct store *s = NULL;
     CHECK_INT(store_open(&c, &s), 0);
@@ -160,13 +166,7 @@ static struct store *open_sealed(const char *root, bool seal, unsigned max_open)
 static int open_retained(const char *root, int compress_level, uint64_t max_total, struct store **s)
 {
     struct store_config c;
-    store_config_init(&c);
-    c.root = root;
-    c.max_file_bytes = 6000;
-    c.num_logs = 4;
-    c.fsync = STORE_FSYNC_NONE;
-    c.seal = true;
-    c.seal_interval = 1;
+    sealed_config(&c, root, true);
     c.compress_level = compress_level;
     c.max_total_bytes = max_total;
     *s = NULL;
@@ -198,6 +198,29 @@ static void verify_counts(const char *path, const struct seal_key *k, unsigned c
                     (unsigned long long)r->line, r->what);
     }
     verify_run_free(v);
+}
+
+/* Verifies root: nothing tampered, no error, no unsealed tail (what names
+ * the case when not); returns the number of files OK. */
+static unsigned expect_clean(const char *root, const char *what)
+{
+    char bad[4096];
+    unsigned c[4];
+    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
+    if (c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL])
+        fprintf(stderr, "%s: first bad %s\n", what, bad);
+    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
+    return c[VERIFY_OK];
+}
+
+/* store_maintain until it has nothing left to do (at most 1000 steps):
+ * its last answer. */
+static int maintain_done(struct store *s, time_t now)
+{
+    int r = 1;
+    for (int k = 0; k < 1000 && r > 0; k++)
+        r = store_maintain(s, now);
+    return r;
 }
 
 static void fill(struct store *s, int lines, time_t *t)
@@ -424,10 +447,7 @@ static void test_torn_tail(const char *tmp)
     CHECK_INT(store_append(s, "b", 1, "q", 1, "later", 5), 0);
     CHECK(store_seal_tick(s, time(NULL) + 1000) >= 0);
     store_close(s);
-    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
-    if (c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL])
-        fprintf(stderr, "torn tail: first bad %s\n", bad);
-    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
+    expect_clean(root, "torn tail");
 
     s = open_sealed(root, true, 16); /* host a comes back: a line of its own */
     store_get_stats(s, &st);
@@ -487,18 +507,11 @@ static void test_compressed(const char *tmp)
             CHECK(store_seal_tick(s, ++t) >= 0);
     }
     struct store_stats st;
-    int r = 1;
-    for (int k = 0; k < 1000 && r > 0; k++)
-        r = store_maintain(s, t);
-    CHECK_INT(r, 0);
+    CHECK_INT(maintain_done(s, t), 0);
     store_get_stats(s, &st);
     CHECK_INT(st.compressed, 3);
     store_close(s);
-    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
-    if (c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL])
-        fprintf(stderr, "compressed: first bad %s\n", bad);
-    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
-    CHECK_INT(c[VERIFY_OK], 4);
+    CHECK_INT(expect_clean(root, "compressed"), 4);
 
     snprintf(path, sizeof(path), "%s/a/p.log.1.zst", root);
     struct stat zs;
@@ -554,9 +567,7 @@ static void test_expired_before_next_seal(const char *tmp)
                 _exit(3);
             store_get_stats(s, &st);
         }
-        int r = 1;
-        for (int k = 0; k < 100 && r > 0; k++)
-            r = store_maintain(s, t);
+        int r = maintain_done(s, t);
         store_get_stats(s, &st);
         if (st.seal_rounds < rounds + 2 || st.rotations != 1 || st.expired_size != 1 || r < 0)
             _exit(4);
@@ -590,16 +601,11 @@ static void test_expired_before_next_seal(const char *tmp)
             CHECK(store_seal_tick(s, ++t) >= 0);
         store_get_stats(s, &st);
     }
-    int r = 1;
-    for (int k = 0; k < 100 && r > 0; k++)
-        r = store_maintain(s, t);
+    CHECK_INT(maintain_done(s, t), 0);
     store_get_stats(s, &st);
     CHECK_INT(st.expired_size, 2);
     store_close(s);
-    verify_counts(root, &k0, c, bad, sizeof(bad), NULL);
-    if (c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL])
-        fprintf(stderr, "expired before the next seal, next run: first bad %s\n", bad);
-    CHECK_INT(c[VERIFY_TAMPERED] + c[VERIFY_ERROR] + c[VERIFY_TAIL], 0);
+    expect_clean(root, "expired before the next seal, next run");
 }
 
 /* Appends `lines` lines to each of n files (host h<i>, program p), with a
